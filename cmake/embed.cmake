@@ -1,0 +1,21 @@
+# Generates a C file holding the given files as byte arrays (lua/ and
+# scripts/ compiled into the binary).  Run as:
+#   cmake -DOUT=file.c -DROOT=srcdir -DLIST=file-with-a;b -P embed.cmake
+file(READ "${LIST}" FILES)
+set(body "#include \"embedded.h\"\n\n")
+set(table "const embedded_file embedded_files[] = {\n")
+set(i 0)
+foreach(rel IN LISTS FILES)
+  file(READ "${ROOT}/${rel}" hex HEX)
+  string(LENGTH "${hex}" hexlen)
+  math(EXPR len "${hexlen} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(REGEX REPLACE "((0x..,){24})" "\\1\n" bytes "${bytes}")
+  string(APPEND body "static const unsigned char f${i}[] = {\n${bytes}0x00};\n")
+  string(APPEND table "    {\"${rel}\", f${i}, ${len}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND table "};\nconst size_t embedded_count = ${i};\n")
+file(WRITE "${OUT}.tmp" "${body}\n${table}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different "${OUT}.tmp" "${OUT}")
+file(REMOVE "${OUT}.tmp")

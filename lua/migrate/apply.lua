@@ -1,0 +1,224 @@
+--- The apply protocol (DESIGN.md "The apply protocol"):
+---   1. take the run-wide lock;  2. read history, plan;  3. prechecks;
+---   4. per version: up + convert + verify + history row, all or nothing;
+---   5. commit; report.
+--- On SQLite the lock is the write transaction (BEGIN IMMEDIATE) and each
+--- version is a savepoint inside it, so the lock is held for the whole run
+--- and a failed version rolls back to exactly the state before it.
+local errors = require("migrate.errors")
+local history = require("migrate.history")
+local log = require("migrate.log")
+local planner = require("migrate.planner")
+local sandbox = require("migrate.sandbox")
+local sys = require("n9e.sys")
+
+local M = {}
+
+M.LOCK_KEY = "n9e-lua-migrate"
+
+--- What scripts may call on the database: no transaction control, no
+--- lock, no close.  Tail calls keep error positions on the script's line.
+local SCRIPT_METHODS = { "exec", "exec_script", "query", "first", "scalar", "quote_ident",
+                         "server_version", "tables", "columns", "indexes", "table_exists",
+                         "column_exists", "index_exists", "catalog" }
+
+function M.script_handle(conn)
+  local h = {}
+  for _, name in ipairs(SCRIPT_METHODS) do
+    local f = conn[name]
+    h[name] = function(_, ...) return f(conn, ...) end
+  end
+  h.tx = function(_, fn) return conn:tx(fn, h) end
+  h.dialect = conn.dialect
+  h.null = require("n9e.db").null
+  return setmetatable(h, {
+    __index = function(_, k)
+      error(("db.%s is not available to migration scripts"):format(tostring(k)), 2)
+    end,
+    __newindex = function() error("the db handle is read-only", 2) end,
+    __metatable = false,
+  })
+end
+
+local function context(s, plan, step)
+  return {
+    version = s.version, description = s.description, script = s.name, step = step,
+    from = plan.current, to = plan.target, runner_version = sys.version,
+    log = {
+      debug = function(msg) log.debug("script.log", tostring(msg), { version = s.version }) end,
+      info = function(msg) log.info("script.log", tostring(msg), { version = s.version }) end,
+      warn = function(msg) log.warn("script.log", tostring(msg), { version = s.version }) end,
+    },
+  }
+end
+
+--- Turn any error from a step into the report every output path uses.
+local function describe(err, s, step)
+  local e = type(err) == "table" and err or { message = tostring(err) }
+  local text = errors.text(e)
+  local line = e.line
+  if not line and type(e.message) == "string" then
+    line = tonumber(e.message:match(":(%d+):"))
+  end
+  local where = line and (" at line %d"):format(line) or ""
+  -- the position is reported once, in our words
+  text = text:gsub("^[^\n]-:%d+: ", "", 1)
+  local near = e.near and (" (near %s)"):format(e.near) or ""
+  return {
+    version = s.version, script = s.name, step = step, line = line, kind = e.kind,
+    sqlstate = (e.sqlstate ~= "" and e.sqlstate) or nil,
+    message = ("version %s (%s) failed in %s%s: %s%s"):format(s.version, s.name, step, where,
+                                                              text, near),
+    cause = text,
+  }
+end
+
+local function run_step(conn, s, plan, step, read_only)
+  local fn = s.module[step]
+  if not fn then return true end
+  local t0 = sys.monotonic()
+  if read_only then conn:set_read_only(true) end
+  local ok, err = sandbox.call(fn, M.script_handle(conn), context(s, plan, step))
+  if read_only then conn:set_read_only(false) end
+  local ms = math.floor((sys.monotonic() - t0) * 1000 + 0.5)
+  log.debug("step", ("%s %s: %s in %d ms"):format(s.version, step, ok and "ok" or "failed", ms),
+            { version = s.version, step = step, ok = ok, duration_ms = ms })
+  if not ok then
+    -- a verify that failed by assertion is a verification failure (exit 4)
+    local d = describe(err, s, step)
+    d.exit = (step == "verify" and d.kind ~= "sql" and d.kind ~= "memory"
+              and d.kind ~= "instructions" and d.kind ~= "time") and errors.VERIFY or errors.FAILED
+    return false, d
+  end
+  return true
+end
+
+--- Refusals that need the database: an unmanaged schema, script prechecks.
+local function prechecks(conn, plan, managed)
+  local refusals = {}
+  if not managed then
+    local tables = conn:tables()
+    if #tables > 0 then
+      refusals[#refusals + 1] = ("the database has %d table(s) but no %s table: it was not created by n9e-lua-migrate; refusing to run a baseline over it")
+        :format(#tables, history.TABLE)
+    end
+  end
+  for _, s in ipairs(plan.pending) do
+    if s.module.precheck then
+      conn:set_read_only(true)
+      local ok, res, reason = sandbox.call(s.module.precheck, M.script_handle(conn),
+                                           context(s, plan, "precheck"))
+      conn:set_read_only(false)
+      if not ok then
+        refusals[#refusals + 1] = describe(res, s, "precheck").message
+      elseif res == false then
+        refusals[#refusals + 1] = ("version %s (%s) precheck refused: %s")
+          :format(s.version, s.name, tostring(reason or "no reason given"))
+      end
+    end
+  end
+  for _, r in ipairs(refusals) do plan.refusals[#plan.refusals + 1] = r end
+  planner.check(plan)
+end
+
+local function record(conn, s, kind, outcome, started, ms, err)
+  history.insert(conn, {
+    version = s.version, description = s.description, kind = kind, script = s.name,
+    checksum = s.checksum, applied_at = log.iso(started), duration_ms = ms,
+    applied_by = sys.username(), host = sys.hostname(), runner_version = sys.version,
+    outcome = outcome, error = err,
+  })
+end
+
+--- Apply one version inside a savepoint.  Returns true or false, report.
+local function apply_version(conn, s, plan)
+  local started, t0 = sys.now(), sys.monotonic()
+  conn:savepoint("n9e_version")
+  local ok, report = run_step(conn, s, plan, "up")
+  if ok then ok, report = run_step(conn, s, plan, "convert") end
+  if ok then ok, report = run_step(conn, s, plan, "verify", true) end
+  local ms = math.floor((sys.monotonic() - t0) * 1000 + 0.5)
+  if ok then
+    record(conn, s, "migrate", "applied", started, ms)
+    conn:release("n9e_version")
+    log.info("version.applied", ("applied %s (%s) in %d ms"):format(s.version, s.description, ms),
+             { version = s.version, duration_ms = ms })
+    return true, { version = s.version, description = s.description, duration_ms = ms }
+  end
+  conn:rollback_to("n9e_version")
+  conn:release("n9e_version")
+  record(conn, s, "migrate", "rolled_back", started, ms, report.message)
+  log.error("version.rolled_back", report.message .. "; rolled back, nothing of it remains",
+            { version = s.version, step = report.step, line = report.line,
+              sqlstate = report.sqlstate })
+  return false, report
+end
+
+--- Run the protocol.  opts: to, lock_timeout, scripts (sorted list).
+--- Returns a result table; result.exit is the process exit code.
+function M.run(conn, scripts, opts)
+  local t0 = sys.monotonic()
+  if not conn:lock(M.LOCK_KEY, opts.lock_timeout) then
+    errors.raise(errors.LOCK, ("lock not obtained within %g s: another runner holds it")
+      :format(opts.lock_timeout))
+  end
+  local ok, result = pcall(function()
+    local managed = history.exists(conn)
+    local plan = planner.plan(scripts, history.read(conn), opts.to)
+    planner.check(plan)
+    prechecks(conn, plan, managed)
+    local res = { from = plan.current, current = plan.current, target = plan.target,
+                  applied = {}, exit = errors.OK }
+    if #plan.pending == 0 then
+      res.outcome = "up_to_date"
+      conn:rollback() -- nothing was written; ends the lock transaction
+      return res
+    end
+    history.ensure(conn)
+    log.info("run.start", ("%d version(s) to apply: %s -> %s"):format(#plan.pending,
+             plan.current or "empty database", plan.target), { from = plan.current, to = plan.target })
+    for _, s in ipairs(plan.pending) do
+      local done, info = apply_version(conn, s, plan)
+      if not done then
+        res.outcome, res.failed, res.exit = "failed", info, info.exit
+        break
+      end
+      res.applied[#res.applied + 1] = info
+      res.current = s.version
+    end
+    conn:commit()
+    res.outcome = res.outcome or "applied"
+    return res
+  end)
+  if not ok then
+    pcall(conn.unlock, conn, M.LOCK_KEY) -- rolls back whatever is open
+    error(result, 0)
+  end
+  pcall(conn.unlock, conn, M.LOCK_KEY)
+  result.duration_ms = math.floor((sys.monotonic() - t0) * 1000 + 0.5)
+  return result
+end
+
+--- Re-run verify of every applied version, read-only, inside a
+--- transaction that is rolled back.  Returns { checked, failures }.
+function M.verify(conn, scripts)
+  local plan = planner.plan(scripts, history.read(conn), nil)
+  local failures = {}
+  for _, r in ipairs(plan.refusals) do failures[#failures + 1] = { message = r } end
+  local checked = {}
+  conn:begin()
+  local ok, err = pcall(function()
+    for _, s in ipairs(scripts) do
+      if plan.applied[s.version] then
+        checked[#checked + 1] = s.version
+        local good, report = run_step(conn, s, plan, "verify", true)
+        if not good then failures[#failures + 1] = report end
+      end
+    end
+  end)
+  pcall(conn.rollback, conn)
+  if not ok then error(err, 0) end
+  return { checked = checked, failures = failures, current = plan.current }
+end
+
+return M

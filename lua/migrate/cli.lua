@@ -1,0 +1,265 @@
+--- Command dispatch and output.  runner/main.c parsed and validated the
+--- command line; this turns it into work, text or JSON, and an exit code.
+local apply = require("migrate.apply")
+local clog = require("n9e.log")
+local dbmod = require("migrate.db")
+local errors = require("migrate.errors")
+local history = require("migrate.history")
+local json = require("migrate.json")
+local planner = require("migrate.planner")
+local scripts = require("migrate.scripts")
+local sys = require("n9e.sys")
+
+local M = {}
+
+local out = io.stdout
+
+local function say(fmt, ...)
+  out:write(fmt:format(...), "\n")
+end
+
+local function number_opt(opts, name, default)
+  local v = opts[name]
+  return v and tonumber(v) or default
+end
+
+--- Settings shared by every command, from the parsed options.
+local function settings(a)
+  local o = a.opts
+  local s = {
+    json = o.json ~= nil,
+    db = o.db or sys.getenv("N9E_MIGRATE_DB") or "./n9e.db",
+    scripts_dir = o.scripts,
+    allowed_paths = a.opts_list["allow-path"] or {},
+    lock_timeout = number_opt(o, "lock-timeout", 60),
+    to = o.to,
+  }
+  if o.scripts then table.insert(s.allowed_paths, o.scripts) end
+  if o["log-level"] then
+    local ok = pcall(clog.set_level, o["log-level"])
+    if not ok then
+      errors.raise(errors.USAGE, ("--log-level %s: expected debug, info, warn, error or quiet")
+        :format(o["log-level"]))
+    end
+  end
+  if o["log-file"] then
+    local ok, err = clog.open_file(o["log-file"])
+    if not ok then errors.raise(errors.USAGE, err) end
+  end
+  return s
+end
+
+local function open_db(s)
+  local ok, conn = pcall(dbmod.open, s.db)
+  if not ok then
+    local e = conn
+    local code = (type(e) == "table" and e.kind == "dsn") and errors.USAGE or errors.REFUSED
+    errors.raise(code, errors.text(e))
+  end
+  return conn
+end
+
+local function load_scripts(s, conn)
+  return scripts.load_all({ scripts_dir = s.scripts_dir, allowed_paths = s.allowed_paths,
+                            dialect = conn.dialect })
+end
+
+local function emit_json(doc)
+  out:write(json.encode(doc), "\n")
+end
+
+local function versions(list)
+  local v = json.array()
+  for _, s in ipairs(list) do
+    v[#v + 1] = { version = s.version, description = s.description, script = s.name }
+  end
+  return v
+end
+
+-- commands ------------------------------------------------------------------
+
+local commands = {}
+
+function commands.run(s)
+  local conn <close> = open_db(s)
+  local list = load_scripts(s, conn)
+  local r = apply.run(conn, list, { to = s.to, lock_timeout = s.lock_timeout })
+  if s.json then
+    emit_json({ ok = r.exit == 0, command = "run", outcome = r.outcome, from = r.from,
+                current = r.current, target = r.target, applied = json.array(r.applied),
+                failed = r.failed, duration_ms = r.duration_ms, exit = r.exit,
+                database = conn:target() })
+  elseif r.outcome == "up_to_date" then
+    say("database is up to date at %s", r.current or "(empty: no scripts)")
+  else
+    for _, a in ipairs(r.applied) do
+      say("applied %s  %s  (%d ms)", a.version, a.description, a.duration_ms)
+    end
+    if r.failed then
+      io.stderr:write(("n9e-lua-migrate: error: %s\n"):format(r.failed.message))
+      say("rolled back %s; database stays at %s", r.failed.version, r.current or "(empty)")
+    else
+      say("database is now at %s", r.current)
+    end
+  end
+  return r.exit
+end
+
+function commands.plan(s)
+  local conn <close> = open_db(s)
+  local list = load_scripts(s, conn)
+  local p = planner.plan(list, history.read(conn), s.to)
+  local managed = history.exists(conn)
+  if not managed and #conn:tables() > 0 then
+    p.refusals[#p.refusals + 1] = ("the database has tables but no %s table: it was not created by n9e-lua-migrate")
+      :format(history.TABLE)
+  end
+  local code = #p.refusals > 0 and errors.REFUSED or errors.OK
+  if s.json then
+    emit_json({ ok = code == 0, command = "plan", current = p.current, target = p.target,
+                pending = versions(p.pending), refusals = json.array(p.refusals), exit = code,
+                database = conn:target() })
+    return code
+  end
+  say("database: %s", conn:target())
+  say("current:  %s", p.current or "(none: empty or unmanaged database)")
+  say("target:   %s", p.target or "(no scripts)")
+  if #p.pending == 0 then
+    say("nothing to apply")
+  else
+    say("would apply, in order:")
+    for _, v in ipairs(p.pending) do
+      say("  %-16s %s  [%s]", v.version, v.description, v.name)
+    end
+  end
+  if code ~= 0 then
+    errors.raise(code, "run would refuse:\n  " .. table.concat(p.refusals, "\n  "),
+                 { reasons = p.refusals })
+  end
+  return code
+end
+
+function commands.status(s)
+  local conn <close> = open_db(s)
+  local list = load_scripts(s, conn)
+  local rows = history.read(conn)
+  local p = planner.plan(list, rows, nil)
+  local last = rows[#rows]
+  if s.json then
+    emit_json({ ok = true, command = "status", database = conn:target(), dialect = conn.dialect,
+                server_version = conn:server_version(), managed = history.exists(conn),
+                current = p.current, latest = p.latest, pending = versions(p.pending),
+                problems = json.array(p.refusals),
+                last = last and { version = last.version, outcome = last.outcome,
+                                  applied_at = last.applied_at, kind = last.kind } or nil,
+                exit = 0 })
+    return 0
+  end
+  say("database: %s (%s %s)", conn:target(), conn.dialect, conn:server_version())
+  say("current:  %s", p.current or "(none)")
+  say("latest:   %s", p.latest or "(no scripts)")
+  say("pending:  %d%s", #p.pending, #p.pending > 0 and
+      (" (" .. table.concat((function()
+        local t = {}
+        for _, v in ipairs(p.pending) do t[#t + 1] = v.version end
+        return t
+      end)(), ", ") .. ")") or "")
+  if last then
+    say("last:     %s %s %s at %s", last.kind, last.version, last.outcome, last.applied_at)
+  end
+  for _, r in ipairs(p.refusals) do say("problem:  %s", r) end
+  return 0
+end
+
+function commands.history(s)
+  local conn <close> = open_db(s)
+  local rows = history.read(conn)
+  if s.json then
+    emit_json({ ok = true, command = "history", database = conn:target(),
+                rows = json.array(rows), exit = 0 })
+    return 0
+  end
+  if #rows == 0 then
+    say("no history (the database has not been migrated by n9e-lua-migrate)")
+    return 0
+  end
+  say("%-4s %-16s %-9s %-12s %-24s %8s  %s", "id", "version", "kind", "outcome", "applied_at",
+      "ms", "description")
+  for _, r in ipairs(rows) do
+    say("%-4s %-16s %-9s %-12s %-24s %8s  %s", r.id, r.version, r.kind, r.outcome, r.applied_at,
+        r.duration_ms, r.description)
+    if r.error and r.error ~= "" then say("     error: %s", r.error) end
+  end
+  return 0
+end
+
+function commands.verify(s)
+  local conn <close> = open_db(s)
+  local list = load_scripts(s, conn)
+  local r = apply.verify(conn, list)
+  local code = #r.failures > 0 and errors.VERIFY or errors.OK
+  if s.json then
+    local f = json.array()
+    for i, x in ipairs(r.failures) do f[i] = x end
+    emit_json({ ok = code == 0, command = "verify", current = r.current,
+                checked = json.array(r.checked), failures = f, exit = code })
+    return code
+  end
+  for _, v in ipairs(r.checked) do say("verified %s", v) end
+  for _, f in ipairs(r.failures) do io.stderr:write("n9e-lua-migrate: error: ", f.message, "\n") end
+  if code == 0 then say("%d version(s) verified", #r.checked) end
+  return code
+end
+
+function commands.new(s, a)
+  local res = require("migrate.scaffold").new({
+    version = a.args[1], description = a.args[2],
+    scripts_dir = s.scripts_dir or "scripts", spec_dir = a.opts["spec-dir"] or "spec",
+  })
+  if s.json then
+    emit_json({ ok = true, command = "new", version = res.version, script = res.script,
+                spec = res.spec, exit = 0 })
+  else
+    say("created %s", res.script)
+    say("created %s", res.spec)
+  end
+  return 0
+end
+
+function commands.test(_, a)
+  return require("migrate.testing").run_busted(a.args, a.lua_path)
+end
+
+-- entry point -----------------------------------------------------------------
+
+local function report(e, s)
+  local msg = errors.text(e)
+  if s and s.json then
+    emit_json({ ok = false, exit = e.exit, error = msg,
+                reasons = e.reasons and json.array(e.reasons) or nil })
+  end
+  io.stderr:write("n9e-lua-migrate: error: ", msg, "\n")
+end
+
+function M.main(a)
+  local s
+  local ok, res = pcall(function()
+    s = settings(a)
+    local cmd = commands[a.command]
+    if not cmd then errors.raise(errors.USAGE, "unknown command " .. tostring(a.command)) end
+    return cmd(s, a)
+  end)
+  if ok then return res end
+  if errors.is_stop(res) then
+    report(res, s or { json = a.opts.json ~= nil })
+    return res.exit
+  end
+  -- a database error outside any script (connection lost, disk full ...)
+  if dbmod.is_error(res) then
+    report({ exit = errors.FAILED, message = errors.text(res) }, s)
+    return errors.FAILED
+  end
+  error(res, 0)
+end
+
+return M

@@ -1,0 +1,78 @@
+--- The history table: one row per apply attempt (applied or rolled back),
+--- per baseline and per rollback.  The current version is the newest
+--- version whose last row says applied/baseline.
+local M = {}
+
+M.TABLE = "n9e_migrate_history"
+
+local ID = {
+  sqlite = "id INTEGER PRIMARY KEY AUTOINCREMENT",
+  postgres = "id BIGSERIAL PRIMARY KEY",
+  mysql = "id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY",
+}
+
+local COLUMNS = { "version", "description", "kind", "script", "checksum", "applied_at",
+                  "duration_ms", "applied_by", "host", "runner_version", "outcome", "error" }
+
+function M.exists(db)
+  return db:table_exists(M.TABLE)
+end
+
+function M.ensure(db)
+  if M.exists(db) then return false end
+  db:exec(([[CREATE TABLE %s (
+  %s,
+  version VARCHAR(64) NOT NULL,
+  description VARCHAR(255) NOT NULL DEFAULT '',
+  kind VARCHAR(16) NOT NULL,
+  script VARCHAR(255) NOT NULL DEFAULT '',
+  checksum CHAR(64) NOT NULL DEFAULT '',
+  applied_at VARCHAR(32) NOT NULL,
+  duration_ms BIGINT NOT NULL DEFAULT 0,
+  applied_by VARCHAR(128) NOT NULL DEFAULT '',
+  host VARCHAR(255) NOT NULL DEFAULT '',
+  runner_version VARCHAR(32) NOT NULL DEFAULT '',
+  outcome VARCHAR(16) NOT NULL,
+  error TEXT
+)]]):format(db:quote_ident(M.TABLE), ID[db.dialect]))
+  return true
+end
+
+--- Every row, oldest first; {} when the table does not exist.
+function M.read(db)
+  local rows = {}
+  if not M.exists(db) then return rows end
+  local sql = ("SELECT id, %s FROM %s ORDER BY id"):format(table.concat(COLUMNS, ", "),
+                                                          db:quote_ident(M.TABLE))
+  for row in db:query(sql) do rows[#rows + 1] = row end
+  return rows
+end
+
+function M.insert(db, row)
+  local marks, values = {}, {}
+  for i, c in ipairs(COLUMNS) do
+    marks[i] = "?"
+    local v = row[c]
+    if v == nil and c ~= "error" then v = "" end
+    values[i] = v
+  end
+  db:exec(("INSERT INTO %s (%s) VALUES (%s)"):format(db:quote_ident(M.TABLE),
+          table.concat(COLUMNS, ", "), table.concat(marks, ", ")),
+          table.unpack(values, 1, #COLUMNS))
+end
+
+--- version -> the row that currently stands for it (last applied/baseline
+--- row not undone by a later rollback row).
+function M.applied(rows)
+  local state = {}
+  for _, r in ipairs(rows) do
+    if r.outcome == "applied" and (r.kind == "migrate" or r.kind == "baseline") then
+      state[r.version] = r
+    elseif r.kind == "rollback" and r.outcome == "applied" then
+      state[r.version] = nil
+    end
+  end
+  return state
+end
+
+return M

@@ -1,0 +1,32 @@
+--- The upgrade log: human lines on stderr, JSON lines in the audit file
+--- (--log-file).  Callers pass structured fields; nothing here formats a
+--- secret because DSNs are redacted before they reach the library.
+local clog = require("n9e.log")
+local json = require("migrate.json")
+local sys = require("n9e.sys")
+
+local M = {}
+
+local function iso(t)
+  return os.date("!%Y-%m-%dT%H:%M:%S", math.floor(t)) .. ("%.3fZ"):format(t % 1):sub(2)
+end
+M.iso = iso
+
+local function emit(level, event, message, fields)
+  local human = nil
+  if clog.enabled(level) then
+    human = ("n9e-lua-migrate: %s: %s"):format(level, message)
+  end
+  local rec = { ts = iso(sys.now()), level = level, event = event, msg = message }
+  for k, v in pairs(fields or {}) do
+    if rec[k] == nil then rec[k] = v end
+  end
+  local ok, line = pcall(json.encode, rec)
+  clog.emit(level, human, ok and line or nil)
+end
+
+for _, level in ipairs({ "debug", "info", "warn", "error" }) do
+  M[level] = function(event, message, fields) emit(level, event, message, fields) end
+end
+
+return M

@@ -1,0 +1,109 @@
+--- Finding and loading migration scripts.  A script is a Lua file that
+--- returns a table; its version comes from that table, not the file name.
+--- Scripts are the built-in ones (scripts/ compiled into the binary) or
+--- those under --scripts DIR (every *.lua except *_spec.lua).
+local errors = require("migrate.errors")
+local sandbox = require("migrate.sandbox")
+local sys = require("n9e.sys")
+local version = require("migrate.version")
+
+local M = {}
+
+local STEPS = { "precheck", "up", "convert", "verify", "down" }
+local KNOWN = { version = true, description = true, dialects = true, precheck = true,
+                up = true, convert = true, verify = true, down = true }
+
+--- Sources: list of { name = display name, text = contents }.
+function M.sources(dir)
+  local out = {}
+  if dir then
+    if sys.stat(dir) ~= "directory" then
+      errors.raise(errors.USAGE, ("--scripts %s: not a directory"):format(dir))
+    end
+    local files, err = sys.list_files(dir, ".lua")
+    if not files then errors.raise(errors.USAGE, "cannot list scripts: " .. err) end
+    for _, path in ipairs(files) do
+      if not path:match("_spec%.lua$") then
+        local text, rerr = sys.read_file(path)
+        if not text then errors.raise(errors.REFUSED, "cannot read script " .. rerr) end
+        out[#out + 1] = { name = path, text = text }
+      end
+    end
+  else
+    for _, name in ipairs(sys.embedded("scripts/")) do
+      if name:match("%.lua$") and not name:match("_spec%.lua$") then
+        out[#out + 1] = { name = name, text = sys.embedded_read(name) }
+      end
+    end
+  end
+  return out
+end
+
+local function validate(m, name)
+  if type(m) ~= "table" then
+    return nil, ("script %s must return a table, got %s"):format(name, type(m))
+  end
+  for k in pairs(m) do
+    if not KNOWN[k] then
+      return nil, ("script %s: unknown field '%s' (known: version, description, dialects, %s)")
+        :format(name, tostring(k), table.concat(STEPS, ", "))
+    end
+  end
+  local v, verr = version.parse(m.version)
+  if not v then return nil, ("script %s: %s"):format(name, verr) end
+  if type(m.up) ~= "function" then
+    return nil, ("script %s (version %s) has no up function"):format(name, v.text)
+  end
+  for _, s in ipairs(STEPS) do
+    if m[s] ~= nil and type(m[s]) ~= "function" then
+      return nil, ("script %s: %s must be a function"):format(name, s)
+    end
+  end
+  if m.dialects ~= nil and type(m.dialects) ~= "table" then
+    return nil, ("script %s: dialects must be a list such as {\"sqlite\"}"):format(name)
+  end
+  return v
+end
+
+--- Load and validate every script.  Returns the scripts for `dialect`,
+--- sorted by version: { version, parsed, description, name, checksum, module }.
+--- Any script that does not load, or two with one version: exit 3, every
+--- problem listed.
+function M.load_all(opts)
+  local problems, list, seen = {}, {}, {}
+  for _, src in ipairs(M.sources(opts.scripts_dir)) do
+    local mod, err = sandbox.load(src.text, src.name, { allowed_paths = opts.allowed_paths })
+    local v
+    if not mod then
+      err = ("script %s does not load: %s"):format(src.name, errors.text(err))
+    else
+      v, err = validate(mod, src.name)
+    end
+    if not v then
+      problems[#problems + 1] = err
+    elseif seen[v.text] then
+      problems[#problems + 1] = ("scripts %s and %s both have version %s")
+        :format(seen[v.text], src.name, v.text)
+    else
+      seen[v.text] = src.name
+      local applies = true
+      if mod.dialects then
+        applies = false
+        for _, d in ipairs(mod.dialects) do
+          if d == opts.dialect then applies = true end
+        end
+      end
+      if applies then
+        list[#list + 1] = { version = v.text, parsed = v, description = mod.description or "",
+                            name = src.name, checksum = sys.sha256(src.text), module = mod }
+      end
+    end
+  end
+  if #problems > 0 then
+    errors.raise(errors.REFUSED, table.concat(problems, "\n"), { reasons = problems })
+  end
+  table.sort(list, function(a, b) return version.lt(a.parsed, b.parsed) end)
+  return list
+end
+
+return M

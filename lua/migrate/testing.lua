@@ -1,0 +1,90 @@
+--- Helpers for busted specs run by `n9e-lua-migrate test`: throwaway
+--- databases, running the real apply protocol, and the busted runner
+--- itself (run inside this process, so specs reach the C primitives).
+local apply = require("migrate.apply")
+local dbmod = require("migrate.db")
+local errors = require("migrate.errors")
+local history = require("migrate.history")
+local scripts = require("migrate.scripts")
+local sys = require("n9e.sys")
+
+local M = {}
+
+local tmp_seq = 0
+
+--- A path for a throwaway file that does not exist yet.
+function M.tmpname(suffix)
+  tmp_seq = tmp_seq + 1
+  local base = os.getenv("TMPDIR") or "/tmp"
+  local p = ("%s/n9e-spec-%d-%d-%d%s"):format(base, math.floor(sys.now() * 1000) % 100000000,
+                                               tmp_seq, math.random(1, 1e9), suffix or "")
+  return p
+end
+
+--- A fresh SQLite database in a temporary file; closing the handle (or
+--- `local db <close> = testing.sqlite()`) removes the file.
+function M.sqlite()
+  local path = M.tmpname(".db")
+  local conn = dbmod.open("sqlite:" .. path)
+  local wrapper = setmetatable({ path = path }, {
+    __index = function(_, k)
+      local v = conn[k]
+      if type(v) == "function" then return function(_, ...) return v(conn, ...) end end
+      return v
+    end,
+    __close = function()
+      conn:close()
+      os.remove(path)
+      os.remove(path .. "-journal")
+    end,
+  })
+  rawset(wrapper, "conn", conn)
+  return wrapper
+end
+
+local function raw(db) return rawget(db, "conn") or db end
+
+--- Load scripts (the built-in ones, or opts.scripts dir) for db's dialect.
+function M.scripts(db, opts)
+  opts = opts or {}
+  return scripts.load_all({ scripts_dir = opts.scripts, dialect = db.dialect,
+                            allowed_paths = opts.scripts and { opts.scripts } or {} })
+end
+
+--- Run the real apply protocol; returns the run's result table.  A stop
+--- (refusal, lock timeout) is returned as { exit = code, message = ... }.
+function M.migrate(db, opts)
+  opts = opts or {}
+  local conn = raw(db)
+  local ok, res = pcall(function()
+    return apply.run(conn, M.scripts(conn, opts), { to = opts.to, lock_timeout = opts.lock_timeout or 5 })
+  end)
+  if ok then return res end
+  if errors.is_stop(res) then return { exit = res.exit, message = res.message, outcome = "refused" } end
+  error(res, 0)
+end
+
+--- History rows of db.
+function M.history(db) return history.read(raw(db)) end
+
+--- Run busted in this state.  Busted ends the process with os.exit on
+--- failure; replace it so the host keeps control and chooses the code.
+function M.run_busted(args, lua_path)
+  local argv = { [0] = "n9e-lua-migrate test" }
+  for i, v in ipairs(args or {}) do argv[i] = v end
+  if #argv == 0 then argv[1] = "spec" end
+  _G.arg = argv
+  if lua_path then package.path = lua_path .. "/?.lua;" .. package.path end
+  local real_exit = os.exit
+  os.exit = function(code)
+    if code == true or code == nil then code = 0 elseif code == false then code = 1 end
+    error({ exit = code }, 0)
+  end
+  local ok, err = pcall(require("busted.runner"), { standalone = false })
+  os.exit = real_exit
+  if ok then return 0 end
+  if type(err) == "table" and err.exit then return err.exit end
+  error(err, 0)
+end
+
+return M

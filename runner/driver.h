@@ -1,0 +1,119 @@
+/*
+ * driver.h -- the one seam between the runtime and a database engine.
+ *
+ * Every engine (SQLite now; PostgreSQL and MySQL/MariaDB next) implements
+ * this vtable.  Nothing here knows about Lua: lua_db.c adapts it.  All SQL
+ * text uses '?' placeholders; a driver whose client library wants another
+ * form ($1 for libpq) rewrites them.  Values only ever travel as bound
+ * parameters.
+ *
+ * Ownership: a db_conn owns its engine handle; a db_cursor owns its engine
+ * statement/result and must be closed before its connection.  lua_db.c
+ * enforces that order (a cursor keeps a reference to its connection).
+ */
+#ifndef N9E_DRIVER_H
+#define N9E_DRIVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct db_conn db_conn;
+typedef struct db_cursor db_cursor;
+
+typedef enum {
+    DBV_NULL,
+    DBV_INT,
+    DBV_FLOAT,
+    DBV_TEXT,
+    DBV_BLOB,
+    DBV_BOOL
+} db_value_type;
+
+typedef struct {
+    db_value_type type;
+    int64_t i;     /* DBV_INT, DBV_BOOL */
+    double f;      /* DBV_FLOAT */
+    const char *s; /* DBV_TEXT, DBV_BLOB: not owned, valid until next call */
+    size_t len;
+} db_value;
+
+/* An engine error, copied out of the engine so it outlives the handle. */
+typedef struct {
+    char sqlstate[6]; /* "" when the engine has none */
+    int code;         /* engine-native code (sqlite extended code, ...) */
+    char message[1024];
+} db_error;
+
+/* Which catalog listing to produce (see driver.catalog). */
+typedef enum {
+    DB_CATALOG_TABLES,  /* rows: name */
+    DB_CATALOG_COLUMNS, /* rows: name, type, notnull, dflt, pk  (arg: table) */
+    DB_CATALOG_INDEXES  /* rows: name, unique, columns (comma list) (arg: table) */
+} db_catalog_kind;
+
+/* Result codes shared by every operation. */
+enum { DB_OK = 0, DB_ERR = -1, DB_DONE = 1, DB_TIMEOUT = 2 };
+
+/* Parsed connection target; filled by dsn.c.  password is never printed. */
+typedef struct {
+    const char *engine; /* "sqlite", "postgres", "mysql" */
+    char *path;         /* sqlite file */
+    char *host, *user, *password, *dbname, *params;
+    int port;
+} db_target;
+
+typedef struct db_driver {
+    const char *dialect; /* "sqlite", "postgres", "mysql" */
+
+    int (*connect)(const db_target *t, db_conn **out, db_error *err);
+    void (*close)(db_conn *c);
+
+    /* One statement with bound parameters; *affected may be NULL. */
+    int (*exec)(db_conn *c, const char *sql, const db_value *params, int nparams,
+                int64_t *affected, db_error *err);
+    /* Several ';'-separated statements, no parameters (baseline schemas). */
+    int (*exec_script)(db_conn *c, const char *sql, db_error *err);
+
+    /* Streaming cursor: rows are produced one at a time, never buffered
+     * whole.  next() returns DB_OK (row ready), DB_DONE or DB_ERR. */
+    int (*query)(db_conn *c, const char *sql, const db_value *params, int nparams,
+                 db_cursor **out, db_error *err);
+    int (*next)(db_cursor *cur, db_error *err);
+    int (*ncols)(db_cursor *cur);
+    const char *(*colname)(db_cursor *cur, int i);
+    void (*value)(db_cursor *cur, int i, db_value *out);
+    void (*cursor_close)(db_cursor *cur);
+
+    /* Transactions.  begin(immediate=1) takes the write lock up front where
+     * the engine has one (SQLite BEGIN IMMEDIATE). */
+    int (*begin)(db_conn *c, int immediate, db_error *err);
+    int (*commit)(db_conn *c, db_error *err);
+    int (*rollback)(db_conn *c, db_error *err);
+    int (*savepoint)(db_conn *c, const char *name, db_error *err);
+    int (*release)(db_conn *c, const char *name, db_error *err);
+    int (*rollback_to)(db_conn *c, const char *name, db_error *err);
+    int (*in_transaction)(db_conn *c);
+
+    /* Run-wide advisory lock.  Returns DB_OK, DB_TIMEOUT or DB_ERR.  On
+     * SQLite the lock is the write transaction itself (begin immediate). */
+    int (*lock)(db_conn *c, const char *key, double timeout_s, db_error *err);
+    int (*unlock)(db_conn *c, const char *key, db_error *err);
+
+    /* Read-only mode for verify/precheck handles. */
+    int (*set_read_only)(db_conn *c, int on, db_error *err);
+
+    /* Quote an identifier; returns malloc'd text or NULL on error. */
+    char *(*quote_ident)(db_conn *c, const char *name, db_error *err);
+    const char *(*server_version)(db_conn *c);
+
+    /* Normalised catalog listing as a cursor (see db_catalog_kind). */
+    int (*catalog)(db_conn *c, db_catalog_kind kind, const char *table, db_cursor **out,
+                   db_error *err);
+} db_driver;
+
+/* Registry: the driver for an engine name, or NULL if not built in. */
+const db_driver *driver_for(const char *engine);
+
+extern const db_driver driver_sqlite;
+
+#endif

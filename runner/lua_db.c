@@ -1,0 +1,653 @@
+/*
+ * lua_db.c -- the `db` object that scripts and the library use.
+ *
+ * Pattern from Lua's liolib.c: a handle is created closed, then opened; a
+ * closed handle is still a valid object that raises "attempt to use a
+ * closed connection"; __gc and __close share one release path.  A
+ * connection owns its open cursors (an intrusive list) and closes them
+ * before itself, so no engine statement outlives its connection whatever
+ * order the collector finalizes them in.
+ *
+ * Errors: SQL failures raise a table {message, sqlstate, code, sql,
+ * dialect, where} with a __tostring, so the apply protocol can report the
+ * cause precisely; misuse raises through luaL_arg*.
+ */
+#include "lua_db.h"
+
+#include "driver.h"
+#include "dsn.h"
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONN_MT "n9e.db.connection"
+#define CURSOR_MT "n9e.db.cursor"
+#define ERROR_MT "n9e.db.error"
+#define MAX_PARAMS 4096
+
+typedef struct cursor_ud cursor_ud;
+
+typedef struct {
+    const db_driver *drv;
+    db_conn *conn; /* NULL once closed */
+    char *redacted;
+    cursor_ud *cursors; /* open cursors, closed before the connection */
+} conn_ud;
+
+struct cursor_ud {
+    const db_driver *drv;
+    db_cursor *cur; /* NULL once closed */
+    conn_ud *owner;
+    cursor_ud *prev, *next;
+    int ncols;
+};
+
+/* ---- errors ------------------------------------------------------------ */
+
+static int error_tostring(lua_State *L)
+{
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    if (lua_getfield(L, 1, "where") == LUA_TSTRING)
+        luaL_addvalue(&b);
+    else
+        lua_pop(L, 1);
+    lua_getfield(L, 1, "message");
+    luaL_addstring(&b, lua_isstring(L, -1) ? lua_tostring(L, -1) : "database error");
+    lua_pop(L, 1);
+    if (lua_getfield(L, 1, "sqlstate") == LUA_TSTRING && lua_rawlen(L, -1) > 0) {
+        luaL_addstring(&b, " (SQLSTATE ");
+        luaL_addvalue(&b);
+        luaL_addstring(&b, ")");
+    } else {
+        lua_pop(L, 1);
+    }
+    if (lua_getfield(L, 1, "sql") == LUA_TSTRING) {
+        luaL_addstring(&b, " in: ");
+        luaL_addvalue(&b);
+    } else {
+        lua_pop(L, 1);
+    }
+    luaL_pushresult(&b);
+    return 1;
+}
+
+/* Raise the engine error as a structured table.  The SQL is cut to a short
+ * excerpt: it helps locate the statement, and values never appear in it
+ * because they are bound. */
+static int raise_db(lua_State *L, const db_driver *drv, const db_error *e, const char *sql)
+{
+    lua_createtable(L, 0, 7);
+    lua_pushstring(L, e->message);
+    lua_setfield(L, -2, "message");
+    lua_pushstring(L, e->sqlstate);
+    lua_setfield(L, -2, "sqlstate");
+    lua_pushinteger(L, e->code);
+    lua_setfield(L, -2, "code");
+    lua_pushstring(L, drv->dialect);
+    lua_setfield(L, -2, "dialect");
+    lua_pushstring(L, "sql");
+    lua_setfield(L, -2, "kind");
+    if (sql) {
+        size_t n = strlen(sql);
+        lua_pushlstring(L, sql, n > 200 ? 200 : n);
+        if (n > 200) {
+            lua_pushliteral(L, "...");
+            lua_concat(L, 2);
+        }
+        lua_setfield(L, -2, "sql");
+    }
+    luaL_where(L, 1);
+    lua_setfield(L, -2, "where");
+    luaL_setmetatable(L, ERROR_MT);
+    return lua_error(L);
+}
+
+/* ---- connection -------------------------------------------------------- */
+
+static conn_ud *check_conn(lua_State *L, int i)
+{
+    conn_ud *c = luaL_checkudata(L, i, CONN_MT);
+    if (!c->conn)
+        luaL_error(L, "attempt to use a closed connection");
+    return c;
+}
+
+static void cursor_release(cursor_ud *cu)
+{
+    if (!cu->cur)
+        return;
+    db_cursor *cur = cu->cur;
+    cu->cur = NULL; /* mark first: a release never runs twice */
+    cu->drv->cursor_close(cur);
+    if (cu->prev)
+        cu->prev->next = cu->next;
+    else if (cu->owner)
+        cu->owner->cursors = cu->next;
+    if (cu->next)
+        cu->next->prev = cu->prev;
+    cu->prev = cu->next = NULL;
+    cu->owner = NULL;
+}
+
+static void conn_release(conn_ud *c)
+{
+    while (c->cursors)
+        cursor_release(c->cursors);
+    if (c->conn) {
+        db_conn *conn = c->conn;
+        c->conn = NULL;
+        c->drv->close(conn);
+    }
+    free(c->redacted);
+    c->redacted = NULL;
+}
+
+static int conn_gc(lua_State *L)
+{
+    conn_release(luaL_checkudata(L, 1, CONN_MT));
+    return 0;
+}
+
+static int conn_close(lua_State *L)
+{
+    conn_ud *c = luaL_checkudata(L, 1, CONN_MT);
+    int was_open = c->conn != NULL;
+    conn_release(c);
+    lua_pushboolean(L, was_open);
+    return 1;
+}
+
+static int conn_tostring(lua_State *L)
+{
+    conn_ud *c = luaL_checkudata(L, 1, CONN_MT);
+    if (c->conn)
+        lua_pushfstring(L, "db (%s)", c->redacted ? c->redacted : c->drv->dialect);
+    else
+        lua_pushliteral(L, "db (closed)");
+    return 1;
+}
+
+/* Convert Lua arguments [first..top] to bound values.  Strings stay owned
+ * by the Lua stack for the duration of the call. */
+static int collect_params(lua_State *L, int first, db_value *out)
+{
+    int n = lua_gettop(L) - first + 1;
+    if (n < 0)
+        n = 0;
+    if (n > MAX_PARAMS)
+        luaL_error(L, "too many parameters (%d, at most %d)", n, MAX_PARAMS);
+    for (int i = 0; i < n; i++) {
+        int idx = first + i;
+        db_value *v = &out[i];
+        memset(v, 0, sizeof *v);
+        switch (lua_type(L, idx)) {
+        case LUA_TNIL: v->type = DBV_NULL; break;
+        case LUA_TLIGHTUSERDATA:
+            if (lua_touserdata(L, idx) != NULL)
+                luaL_argerror(L, idx, "only db.null may be bound as a userdata");
+            v->type = DBV_NULL;
+            break;
+        case LUA_TBOOLEAN:
+            v->type = DBV_BOOL;
+            v->i = lua_toboolean(L, idx);
+            break;
+        case LUA_TNUMBER:
+            if (lua_isinteger(L, idx)) {
+                v->type = DBV_INT;
+                v->i = lua_tointeger(L, idx);
+            } else {
+                v->type = DBV_FLOAT;
+                v->f = lua_tonumber(L, idx);
+            }
+            break;
+        case LUA_TSTRING:
+            v->type = DBV_TEXT;
+            v->s = lua_tolstring(L, idx, &v->len);
+            break;
+        default:
+            luaL_argerror(L, idx, lua_pushfstring(L, "cannot bind a %s value", luaL_typename(L, idx)));
+        }
+    }
+    return n;
+}
+
+static db_value *param_buffer(lua_State *L, int first)
+{
+    int n = lua_gettop(L) - first + 1;
+    return lua_newuserdatauv(L, sizeof(db_value) * (size_t)(n > 0 ? n : 1), 0);
+}
+
+/* db:exec(sql, ...) -> rows affected */
+static int conn_exec(lua_State *L)
+{
+    conn_ud *c = check_conn(L, 1);
+    const char *sql = luaL_checkstring(L, 2);
+    db_value *vals = param_buffer(L, 3);
+    lua_insert(L, 3); /* keep the buffer below the arguments */
+    int n = collect_params(L, 4, vals);
+    int was_in_tx = c->drv->in_transaction(c->conn);
+    db_error err = {0};
+    int64_t affected = 0;
+    if (c->drv->exec(c->conn, sql, vals, n, &affected, &err) != DB_OK)
+        return raise_db(L, c->drv, &err, sql);
+    if (was_in_tx && !c->drv->in_transaction(c->conn)) {
+        /* A script's COMMIT/ROLLBACK would silently break the version's
+         * atomicity: refuse it loudly. */
+        snprintf(err.message, sizeof err.message,
+                 "statement ended the runner's transaction; use db:tx() or savepoints instead");
+        err.sqlstate[0] = '\0';
+        return raise_db(L, c->drv, &err, sql);
+    }
+    lua_pushinteger(L, (lua_Integer)affected);
+    return 1;
+}
+
+static int conn_exec_script(lua_State *L)
+{
+    conn_ud *c = check_conn(L, 1);
+    const char *sql = luaL_checkstring(L, 2);
+    db_error err = {0};
+    if (c->drv->exec_script(c->conn, sql, &err) != DB_OK)
+        return raise_db(L, c->drv, &err, NULL);
+    return 0;
+}
+
+/* ---- cursors ----------------------------------------------------------- */
+
+static cursor_ud *new_cursor(lua_State *L, conn_ud *c, int conn_idx)
+{
+    cursor_ud *cu = lua_newuserdatauv(L, sizeof *cu, 1);
+    memset(cu, 0, sizeof *cu); /* born closed: consistent on any error */
+    cu->drv = c->drv;
+    luaL_setmetatable(L, CURSOR_MT);
+    lua_pushvalue(L, conn_idx); /* keep the connection alive while we live */
+    lua_setiuservalue(L, -2, 1);
+    return cu;
+}
+
+static void attach_cursor(conn_ud *c, cursor_ud *cu, db_cursor *cur)
+{
+    cu->cur = cur;
+    cu->owner = c;
+    cu->ncols = c->drv->ncols(cur);
+    cu->next = c->cursors;
+    if (c->cursors)
+        c->cursors->prev = cu;
+    c->cursors = cu;
+}
+
+static void push_value(lua_State *L, const db_value *v)
+{
+    switch (v->type) {
+    case DBV_INT: lua_pushinteger(L, (lua_Integer)v->i); break;
+    case DBV_BOOL: lua_pushboolean(L, (int)v->i); break;
+    case DBV_FLOAT: lua_pushnumber(L, v->f); break;
+    case DBV_TEXT:
+    case DBV_BLOB: lua_pushlstring(L, v->s, v->len); break;
+    default: lua_pushnil(L); break;
+    }
+}
+
+/* cursor:fetch() -> row table keyed by column name, or nil at the end (the
+ * cursor then closes itself). */
+static int cursor_fetch(lua_State *L)
+{
+    cursor_ud *cu = luaL_checkudata(L, 1, CURSOR_MT);
+    if (!cu->cur) {
+        if (cu->ncols < 0)
+            return luaL_error(L, "attempt to use a closed cursor");
+        lua_pushnil(L); /* exhausted: keep answering nil */
+        return 1;
+    }
+    db_error err = {0};
+    int rc = cu->drv->next(cu->cur, &err);
+    if (rc == DB_DONE) {
+        cursor_release(cu);
+        lua_pushnil(L);
+        return 1;
+    }
+    if (rc != DB_OK) {
+        const db_driver *drv = cu->drv;
+        cursor_release(cu);
+        return raise_db(L, drv, &err, NULL);
+    }
+    lua_createtable(L, 0, cu->ncols);
+    for (int i = 0; i < cu->ncols; i++) {
+        db_value v;
+        cu->drv->value(cu->cur, i, &v);
+        push_value(L, &v);
+        lua_setfield(L, -2, cu->drv->colname(cu->cur, i));
+    }
+    return 1;
+}
+
+static int cursor_close(lua_State *L)
+{
+    cursor_ud *cu = luaL_checkudata(L, 1, CURSOR_MT);
+    int was_open = cu->cur != NULL;
+    cursor_release(cu);
+    cu->ncols = -1;
+    lua_pushboolean(L, was_open);
+    return 1;
+}
+
+static int cursor_gc(lua_State *L)
+{
+    cursor_release(luaL_checkudata(L, 1, CURSOR_MT));
+    return 0;
+}
+
+static int cursor_tostring(lua_State *L)
+{
+    cursor_ud *cu = luaL_checkudata(L, 1, CURSOR_MT);
+    lua_pushstring(L, cu->cur ? "db cursor" : "db cursor (closed)");
+    return 1;
+}
+
+/* Returns the generic-for quadruple: fetch, cursor, nil, cursor (the last
+ * one is the to-be-closed value, so a `break` or an error releases it). */
+static int push_iteration(lua_State *L)
+{
+    lua_pushcfunction(L, cursor_fetch);
+    lua_pushvalue(L, -2);
+    lua_pushnil(L);
+    lua_pushvalue(L, -4);
+    return 4;
+}
+
+/* db:query(sql, ...) -> iterator over rows */
+static int conn_query(lua_State *L)
+{
+    conn_ud *c = check_conn(L, 1);
+    const char *sql = luaL_checkstring(L, 2);
+    db_value *vals = param_buffer(L, 3);
+    lua_insert(L, 3);
+    int n = collect_params(L, 4, vals);
+    cursor_ud *cu = new_cursor(L, c, 1);
+    db_error err = {0};
+    db_cursor *cur = NULL;
+    if (c->drv->query(c->conn, sql, vals, n, &cur, &err) != DB_OK)
+        return raise_db(L, c->drv, &err, sql);
+    attach_cursor(c, cu, cur);
+    return push_iteration(L);
+}
+
+/* db:catalog(kind, table) -> iterator over normalised catalog rows */
+static int conn_catalog(lua_State *L)
+{
+    static const char *const kinds[] = {"tables", "columns", "indexes", NULL};
+    conn_ud *c = check_conn(L, 1);
+    int kind = luaL_checkoption(L, 2, NULL, kinds);
+    const char *table = luaL_optstring(L, 3, NULL);
+    if (kind != DB_CATALOG_TABLES && !table)
+        return luaL_argerror(L, 3, "table name expected");
+    cursor_ud *cu = new_cursor(L, c, 1);
+    db_error err = {0};
+    db_cursor *cur = NULL;
+    if (c->drv->catalog(c->conn, (db_catalog_kind)kind, table, &cur, &err) != DB_OK)
+        return raise_db(L, c->drv, &err, NULL);
+    attach_cursor(c, cu, cur);
+    return push_iteration(L);
+}
+
+/* ---- transactions, locks, misc ----------------------------------------- */
+
+static int checked(lua_State *L, conn_ud *c, int rc, const db_error *err)
+{
+    if (rc != DB_OK)
+        return raise_db(L, c->drv, err, NULL);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int conn_begin(lua_State *L)
+{
+    conn_ud *c = check_conn(L, 1);
+    db_error err = {0};
+    return checked(L, c, c->drv->begin(c->conn, lua_toboolean(L, 2), &err), &err);
+}
+
+static int conn_commit(lua_State *L)
+{
+    conn_ud *c = check_conn(L, 1);
+    db_error err = {0};
+    return checked(L, c, c->drv->commit(c->conn, &err), &err);
+}
+
+static int conn_rollback(lua_State *L)
+{
+    conn_ud *c = check_conn(L, 1);
+    db_error err = {0};
+    return checked(L, c, c->drv->rollback(c->conn, &err), &err);
+}
+
+typedef int (*named_op)(db_conn *, const char *, db_error *);
+
+static int named(lua_State *L, size_t offset)
+{
+    conn_ud *c = check_conn(L, 1);
+    const char *name = luaL_checkstring(L, 2);
+    named_op op = *(const named_op *)((const char *)c->drv + offset);
+    db_error err = {0};
+    return checked(L, c, op(c->conn, name, &err), &err);
+}
+
+static int conn_savepoint(lua_State *L) { return named(L, offsetof(db_driver, savepoint)); }
+static int conn_release_sp(lua_State *L) { return named(L, offsetof(db_driver, release)); }
+static int conn_rollback_to(lua_State *L) { return named(L, offsetof(db_driver, rollback_to)); }
+
+static int conn_in_transaction(lua_State *L)
+{
+    conn_ud *c = check_conn(L, 1);
+    lua_pushboolean(L, c->drv->in_transaction(c->conn));
+    return 1;
+}
+
+/* db:lock(key, timeout_seconds) -> true | false (timed out) */
+static int conn_lock(lua_State *L)
+{
+    conn_ud *c = check_conn(L, 1);
+    const char *key = luaL_checkstring(L, 2);
+    double timeout = luaL_checknumber(L, 3);
+    db_error err = {0};
+    int rc = c->drv->lock(c->conn, key, timeout, &err);
+    if (rc == DB_TIMEOUT) {
+        lua_pushboolean(L, 0);
+        return 1;
+    }
+    return checked(L, c, rc, &err);
+}
+
+static int conn_unlock(lua_State *L)
+{
+    conn_ud *c = check_conn(L, 1);
+    db_error err = {0};
+    return checked(L, c, c->drv->unlock(c->conn, luaL_checkstring(L, 2), &err), &err);
+}
+
+static int conn_set_read_only(lua_State *L)
+{
+    conn_ud *c = check_conn(L, 1);
+    db_error err = {0};
+    return checked(L, c, c->drv->set_read_only(c->conn, lua_toboolean(L, 2), &err), &err);
+}
+
+static int conn_quote_ident(lua_State *L)
+{
+    conn_ud *c = check_conn(L, 1);
+    size_t len;
+    const char *name = luaL_checklstring(L, 2, &len);
+    if (len == 0 || strlen(name) != len)
+        return luaL_argerror(L, 2, "identifier must be non-empty and contain no NUL byte");
+    db_error err = {0};
+    char *q = c->drv->quote_ident(c->conn, name, &err);
+    if (!q)
+        return raise_db(L, c->drv, &err, NULL);
+    lua_pushstring(L, q);
+    free(q);
+    return 1;
+}
+
+static int conn_server_version(lua_State *L)
+{
+    conn_ud *c = check_conn(L, 1);
+    lua_pushstring(L, c->drv->server_version(c->conn));
+    return 1;
+}
+
+static int conn_target(lua_State *L)
+{
+    conn_ud *c = check_conn(L, 1);
+    lua_pushstring(L, c->redacted);
+    return 1;
+}
+
+/* __index: `db.dialect` is a field; everything else is a method, looked up
+ * in the methods table (upvalue 1), which the Lua library may extend. */
+static int conn_index(lua_State *L)
+{
+    conn_ud *c = luaL_checkudata(L, 1, CONN_MT);
+    const char *key = lua_tostring(L, 2);
+    if (key && !strcmp(key, "dialect")) {
+        lua_pushstring(L, c->drv->dialect);
+        return 1;
+    }
+    lua_pushvalue(L, 2);
+    lua_gettable(L, lua_upvalueindex(1));
+    return 1;
+}
+
+/* n9e.db.open(dsn) -> connection | raises {kind="dsn"|"connect", message} */
+static int db_open(lua_State *L)
+{
+    const char *text = luaL_checkstring(L, 1);
+    conn_ud *c = lua_newuserdatauv(L, sizeof *c, 0);
+    memset(c, 0, sizeof *c);
+    luaL_setmetatable(L, CONN_MT);
+    db_target t;
+    char msg[256];
+    if (dsn_parse(text, &t, msg, sizeof msg) != 0) {
+        lua_createtable(L, 0, 2);
+        lua_pushfstring(L, "bad connection string: %s", msg);
+        lua_setfield(L, -2, "message");
+        lua_pushliteral(L, "dsn");
+        lua_setfield(L, -2, "kind");
+        return lua_error(L);
+    }
+    const db_driver *drv = driver_for(t.engine);
+    if (!drv) {
+        lua_createtable(L, 0, 2);
+        lua_pushfstring(L, "engine '%s' is not built into this binary", t.engine);
+        lua_setfield(L, -2, "message");
+        lua_pushliteral(L, "dsn");
+        lua_setfield(L, -2, "kind");
+        dsn_free(&t);
+        return lua_error(L);
+    }
+    c->drv = drv;
+    c->redacted = dsn_redact(&t);
+    db_error err = {0};
+    db_conn *conn = NULL;
+    int rc = drv->connect(&t, &conn, &err);
+    dsn_free(&t);
+    if (rc != DB_OK) {
+        lua_createtable(L, 0, 3);
+        lua_pushfstring(L, "cannot connect to %s: %s", c->redacted ? c->redacted : "database",
+                        err.message);
+        lua_setfield(L, -2, "message");
+        lua_pushliteral(L, "connect");
+        lua_setfield(L, -2, "kind");
+        lua_pushstring(L, err.sqlstate);
+        lua_setfield(L, -2, "sqlstate");
+        return lua_error(L);
+    }
+    c->conn = conn;
+    return 1;
+}
+
+/* db.is_error(v): whether v is an error raised by this module. */
+static int db_is_error(lua_State *L)
+{
+    int is = 0;
+    if (lua_istable(L, 1) && lua_getmetatable(L, 1)) {
+        luaL_getmetatable(L, ERROR_MT);
+        is = lua_rawequal(L, -1, -2);
+    }
+    lua_pushboolean(L, is);
+    return 1;
+}
+
+int luaopen_n9e_db(lua_State *L)
+{
+    static const luaL_Reg methods[] = {
+        {"begin", conn_begin},
+        {"catalog", conn_catalog},
+        {"close", conn_close},
+        {"commit", conn_commit},
+        {"exec", conn_exec},
+        {"exec_script", conn_exec_script},
+        {"in_transaction", conn_in_transaction},
+        {"lock", conn_lock},
+        {"query", conn_query},
+        {"quote_ident", conn_quote_ident},
+        {"release", conn_release_sp},
+        {"rollback", conn_rollback},
+        {"rollback_to", conn_rollback_to},
+        {"savepoint", conn_savepoint},
+        {"server_version", conn_server_version},
+        {"set_read_only", conn_set_read_only},
+        {"target", conn_target},
+        {"unlock", conn_unlock},
+        {NULL, NULL},
+    };
+    static const luaL_Reg cursor_methods[] = {
+        {"close", cursor_close},
+        {"fetch", cursor_fetch},
+        {NULL, NULL},
+    };
+
+    luaL_newmetatable(L, ERROR_MT);
+    lua_pushcfunction(L, error_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pop(L, 1);
+
+    luaL_newmetatable(L, CURSOR_MT);
+    luaL_newlib(L, cursor_methods);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, cursor_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, cursor_gc);
+    lua_setfield(L, -2, "__close");
+    lua_pushcfunction(L, cursor_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pop(L, 1);
+
+    luaL_newlib(L, methods); /* module.methods, extended by lua/migrate/db.lua */
+    luaL_newmetatable(L, CONN_MT);
+    lua_pushvalue(L, -2);
+    lua_pushcclosure(L, conn_index, 1);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, conn_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, conn_gc);
+    lua_setfield(L, -2, "__close");
+    lua_pushcfunction(L, conn_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pop(L, 1);
+
+    lua_createtable(L, 0, 5);
+    lua_insert(L, -2);
+    lua_setfield(L, -2, "methods");
+    lua_pushcfunction(L, db_open);
+    lua_setfield(L, -2, "open");
+    lua_pushlightuserdata(L, NULL);
+    lua_setfield(L, -2, "null");
+    lua_pushcfunction(L, db_is_error);
+    lua_setfield(L, -2, "is_error");
+    return 1;
+}

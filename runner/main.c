@@ -1,0 +1,257 @@
+/*
+ * main.c -- the command line: `n9e-lua-migrate COMMAND [options] [args]`.
+ *
+ * Only parsing and validation happen here (getopt_long, numbers checked,
+ * --help for every command); the work is the Lua library's, reached
+ * through host_run.  Exit codes are documented in the README.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "host.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef N9E_VERSION
+#define N9E_VERSION "0.0.0-dev"
+#endif
+
+#define EXIT_USAGE 2
+
+enum {
+    OPT_DB = 1000,
+    OPT_JSON,
+    OPT_SCRIPTS,
+    OPT_LUA_PATH,
+    OPT_LOG_LEVEL,
+    OPT_LOG_FILE,
+    OPT_LOCK_TIMEOUT,
+    OPT_MEMORY_LIMIT,
+    OPT_MAX_INSTRUCTIONS,
+    OPT_STEP_TIMEOUT,
+    OPT_ALLOW_PATH,
+    OPT_TO,
+    OPT_SPEC_DIR,
+};
+
+/* Options every command accepts. */
+#define COMMON_OPTIONS                                                                            \
+    {"db", required_argument, NULL, OPT_DB}, {"json", no_argument, NULL, OPT_JSON},              \
+        {"scripts", required_argument, NULL, OPT_SCRIPTS},                                        \
+        {"lua-path", required_argument, NULL, OPT_LUA_PATH},                                      \
+        {"log-level", required_argument, NULL, OPT_LOG_LEVEL},                                    \
+        {"log-file", required_argument, NULL, OPT_LOG_FILE},                                      \
+        {"lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT},                              \
+        {"memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT},                              \
+        {"max-instructions", required_argument, NULL, OPT_MAX_INSTRUCTIONS},                      \
+        {"step-timeout", required_argument, NULL, OPT_STEP_TIMEOUT},                              \
+        {"allow-path", required_argument, NULL, OPT_ALLOW_PATH},                                  \
+        {"quiet", no_argument, NULL, 'q'}, {"verbose", no_argument, NULL, 'v'},                   \
+        {"help", no_argument, NULL, 'h'}
+
+static const char COMMON_HELP[] =
+    "Options for every command:\n"
+    "  --db DSN              database: sqlite:PATH or a file path (default ./n9e.db,\n"
+    "                        or $N9E_MIGRATE_DB when set)\n"
+    "  --json                one JSON document on stdout instead of text\n"
+    "  --scripts DIR         migration scripts from DIR instead of the built-in ones\n"
+    "  --lua-path DIR        load the Lua library from DIR before the built-in one\n"
+    "  --log-level LEVEL     debug, info (default), warn, error or quiet\n"
+    "  -v, --verbose         same as --log-level debug;  -q, --quiet: --log-level error\n"
+    "  --log-file FILE       append a JSON-lines audit log to FILE\n"
+    "  --lock-timeout SECS   wait at most SECS for the migration lock (default 60)\n"
+    "  --memory-limit MIB    memory cap for scripts, in MiB (default 512; 0: none)\n"
+    "  --max-instructions N  instruction budget per script step (default 0: none)\n"
+    "  --step-timeout SECS   time budget per script step (default 3600; 0: none)\n"
+    "  --allow-path DIR      let scripts read files under DIR (repeatable)\n"
+    "  -h, --help            this help\n";
+
+typedef struct {
+    const char *name;
+    const char *usage;
+    const char *summary;
+    const char *details;
+    int min_args, max_args;
+    int takes_to, takes_spec_dir;
+} command;
+
+static const command commands[] = {
+    {"run", "run [--to VERSION]", "apply pending migrations",
+     "Takes the migration lock, plans, runs prechecks, then applies each pending\n"
+     "version (up + convert + verify + history row) atomically. A failing version is\n"
+     "rolled back completely and the run stops (exit 1).\n"
+     "  --to VERSION          stop after VERSION (default: the newest script)\n",
+     0, 0, 1, 0},
+    {"plan", "plan [--to VERSION]", "show what run would do; writes nothing",
+     "  --to VERSION          plan up to VERSION (default: the newest script)\n", 0, 0, 1, 0},
+    {"status", "status", "current version, pending versions, last outcome", "", 0, 0, 0, 0},
+    {"history", "history", "every recorded apply attempt, oldest first", "", 0, 0, 0, 0},
+    {"verify", "verify", "re-run the verify step of every applied version (read-only)",
+     "Exit 4 when a verification fails.\n", 0, 0, 0, 0},
+    {"new", "new VERSION DESCRIPTION [--spec-dir DIR]",
+     "scaffold a migration script and its busted spec",
+     "Writes <scripts>/VERSION.lua (--scripts DIR, default ./scripts) and\n"
+     "<spec-dir>/VERSION_spec.lua (default ./spec). Refuses to overwrite.\n"
+     "  --spec-dir DIR        where the spec goes (default ./spec)\n",
+     2, 2, 0, 1},
+    {"test", "test [DIR|FILE ...] [-- BUSTED-OPTIONS]",
+     "run busted specs inside the runtime (db, sandbox and helpers available)",
+     "Default DIR is ./spec. Arguments after -- go to busted unchanged.\n", 0, 64, 0, 0},
+    {"version", "version", "print the runner version", "", 0, 0, 0, 0},
+};
+
+static const command *find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (!strcmp(commands[i].name, name))
+            return &commands[i];
+    return NULL;
+}
+
+static void usage_all(FILE *out)
+{
+    fprintf(out, "usage: n9e-lua-migrate COMMAND [options]\n\n"
+                 "Upgrades a Nightingale (n9e) database by running one Lua script per version.\n\n"
+                 "Commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'n9e-lua-migrate COMMAND --help' describes one command.\n\n"
+                 "Exit codes: 0 ok/up to date, 1 migration failed and was rolled back,\n"
+                 "2 bad usage or input, 3 precheck refused, 4 verification failed,\n"
+                 "5 lock not obtained in time, 6 failed and could not be fully restored.\n");
+}
+
+static void usage_command(const command *c, FILE *out)
+{
+    fprintf(out, "usage: n9e-lua-migrate %s\n\n%s.\n\n%s%s%s", c->usage, c->summary, c->details,
+            c->details[0] ? "\n" : "", COMMON_HELP);
+}
+
+static int usage_error(const command *c, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "n9e-lua-migrate: error: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nhint: n9e-lua-migrate %s --help\n", c ? c->name : "");
+    return EXIT_USAGE;
+}
+
+static int parse_number(const char *s, double max, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || v < 0 || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage_all(stderr);
+        return EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "-h") || !strcmp(name, "--help") || !strcmp(name, "help")) {
+        const command *c = argc > 2 ? find_command(argv[2]) : NULL;
+        if (c)
+            usage_command(c, stdout);
+        else
+            usage_all(stdout);
+        return 0;
+    }
+    if (!strcmp(name, "--version"))
+        name = "version";
+    const command *cmd = find_command(name);
+    if (!cmd)
+        return usage_error(NULL, "unknown command '%s' (see n9e-lua-migrate --help)", name);
+
+    static const struct option base[] = {COMMON_OPTIONS};
+    struct option longopts[sizeof base / sizeof *base + 3];
+    size_t nlong = sizeof base / sizeof *base;
+    memcpy(longopts, base, sizeof base);
+    if (cmd->takes_to)
+        longopts[nlong++] = (struct option){"to", required_argument, NULL, OPT_TO};
+    if (cmd->takes_spec_dir)
+        longopts[nlong++] = (struct option){"spec-dir", required_argument, NULL, OPT_SPEC_DIR};
+    longopts[nlong] = (struct option){NULL, 0, NULL, 0};
+
+    host_option *opts = calloc((size_t)argc + 1, sizeof *opts);
+    if (!opts)
+        return 1;
+    int nopts = 0;
+    host_args ha = {.command = cmd->name,
+                    .limits = {.memory_bytes = (size_t)512 << 20, .max_seconds = 3600}};
+    const char *optname = NULL;
+    int c, rc = -1;
+    opterr = 0;
+    optind = 2;
+    while (rc < 0 && (c = getopt_long(argc, argv, "+qvh", longopts, NULL)) != -1) {
+        double num;
+        for (size_t i = 0; i < nlong; i++)
+            if (longopts[i].val == c)
+                optname = longopts[i].name;
+        switch (c) {
+        case 'h': usage_command(cmd, stdout); rc = 0; break;
+        case 'q': opts[nopts++] = (host_option){"log-level", "error"}; break;
+        case 'v': opts[nopts++] = (host_option){"log-level", "debug"}; break;
+        case OPT_LUA_PATH: ha.lua_path = optarg; break;
+        case OPT_MEMORY_LIMIT:
+            if (parse_number(optarg, 1 << 20, &num))
+                rc = usage_error(cmd, "--memory-limit wants a size in MiB, got '%s'", optarg);
+            else
+                ha.limits.memory_bytes = (size_t)(num * 1048576.0);
+            break;
+        case OPT_MAX_INSTRUCTIONS:
+            if (parse_number(optarg, 1e18, &num))
+                rc = usage_error(cmd, "--max-instructions wants a count, got '%s'", optarg);
+            else
+                ha.limits.max_instructions = (uint64_t)num;
+            break;
+        case OPT_STEP_TIMEOUT:
+            if (parse_number(optarg, 1e9, &num))
+                rc = usage_error(cmd, "--step-timeout wants seconds, got '%s'", optarg);
+            else
+                ha.limits.max_seconds = num;
+            break;
+        case OPT_LOCK_TIMEOUT:
+            if (parse_number(optarg, 1e9, &num)) {
+                rc = usage_error(cmd, "--lock-timeout wants seconds, got '%s'", optarg);
+                break;
+            }
+            /* fall through */
+        case OPT_DB:
+        case OPT_JSON:
+        case OPT_SCRIPTS:
+        case OPT_LOG_LEVEL:
+        case OPT_LOG_FILE:
+        case OPT_ALLOW_PATH:
+        case OPT_TO:
+        case OPT_SPEC_DIR: opts[nopts++] = (host_option){optname, optarg ? optarg : "true"}; break;
+        case ':': rc = usage_error(cmd, "option '%s' needs a value", argv[optind - 1]); break;
+        default: rc = usage_error(cmd, "unknown option '%s'", argv[optind - 1]); break;
+        }
+    }
+    if (rc < 0) {
+        int npos = argc - optind;
+        if (npos < cmd->min_args || npos > cmd->max_args)
+            rc = usage_error(cmd, "wrong number of arguments for '%s'", cmd->name);
+        ha.nargs = npos;
+        ha.args = argv + optind;
+    }
+    if (rc < 0) {
+        if (!strcmp(cmd->name, "version")) {
+            printf("n9e-lua-migrate %s\n", N9E_VERSION);
+            rc = 0;
+        } else {
+            ha.nopts = nopts;
+            ha.opts = opts;
+            rc = host_run(&ha);
+        }
+    }
+    free(opts);
+    return rc;
+}
