@@ -227,6 +227,8 @@ function commands.new(s, a)
 end
 
 function commands.test(_, a)
+  -- specs run many migrations: only warnings and errors unless asked
+  if not a.opts["log-level"] then clog.set_level("warn") end
   return require("migrate.testing").run_busted(a.args, a.lua_path)
 end
 

@@ -42,6 +42,23 @@ function M.sqlite()
   return wrapper
 end
 
+--- A temporary scripts directory holding files { [name] = text }.  Returns
+--- its path and a function that removes it.
+function M.script_dir(files)
+  local dir = M.tmpname(".d")
+  assert(sys.mkdir_p(dir))
+  local written = {}
+  for name, text in pairs(files) do
+    local path = dir .. "/" .. name
+    assert(sys.write_file(path, text))
+    written[#written + 1] = path
+  end
+  return dir, function()
+    for _, p in ipairs(written) do os.remove(p) end
+    os.remove(dir)
+  end
+end
+
 local function raw(db) return rawget(db, "conn") or db end
 
 --- Load scripts (the built-in ones, or opts.scripts dir) for db's dialect.
@@ -71,7 +88,9 @@ function M.history(db) return history.read(raw(db)) end
 --- failure; replace it so the host keeps control and chooses the code.
 function M.run_busted(args, lua_path)
   local argv = { [0] = "n9e-lua-migrate test" }
-  for i, v in ipairs(args or {}) do argv[i] = v end
+  for _, v in ipairs(args or {}) do
+    if v ~= "--" then argv[#argv + 1] = v end -- "--" only separated our options
+  end
   if #argv == 0 then argv[1] = "spec" end
   _G.arg = argv
   if lua_path then package.path = lua_path .. "/?.lua;" .. package.path end

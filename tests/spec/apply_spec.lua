@@ -1,0 +1,253 @@
+-- The apply protocol on SQLite, with throwaway script sets.
+local dbmod = require("migrate.db")
+local testing = require("migrate.testing")
+local sys = require("n9e.sys")
+
+local function script(v, body)
+  return ("return { version = %q, description = %q, %s }"):format(v, "v" .. v, body)
+end
+
+local OK_1 = script("1.0.0", [[up = function(db) db:exec("CREATE TABLE a (id INTEGER PRIMARY KEY, v TEXT)") end,
+  verify = function(db) assert(db:table_exists("a")) end]])
+local OK_2 = script("1.1.0", [[up = function(db) db:exec("ALTER TABLE a ADD COLUMN w TEXT") end,
+  convert = function(db) db:exec("INSERT INTO a (v, w) VALUES (?, ?)", "seed", "w") end]])
+
+local function with(files, fn)
+  local dir, cleanup = testing.script_dir(files)
+  local db = testing.sqlite()
+  local ok, err = pcall(fn, db, dir)
+  getmetatable(db).__close(db)
+  cleanup()
+  if not ok then error(err, 0) end
+end
+
+describe("apply protocol", function()
+  it("applies pending versions in order and records full history rows", function()
+    with({ ["b.lua"] = OK_2, ["a.lua"] = OK_1 }, function(db, dir)
+      local r = testing.migrate(db, { scripts = dir })
+      assert.are.equal("applied", r.outcome)
+      assert.are.equal("1.1.0", r.current)
+      assert.are.equal(0, r.exit)
+      local rows = testing.history(db)
+      assert.are.equal(2, #rows)
+      local h = rows[1]
+      assert.are.equal("1.0.0", h.version)
+      assert.are.equal("v1.0.0", h.description)
+      assert.are.equal("migrate", h.kind)
+      assert.are.equal("applied", h.outcome)
+      assert.are.equal(sys.sha256(OK_1), h.checksum)
+      assert.matches("^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d%.%d%d%dZ$", h.applied_at)
+      assert.are.equal(sys.username(), h.applied_by)
+      assert.are.equal(sys.hostname(), h.host)
+      assert.are.equal(sys.version, h.runner_version)
+      assert.is_true(math.type(h.duration_ms) == "integer" and h.duration_ms >= 0)
+      assert.are.equal(dir .. "/a.lua", h.script)
+      assert.are.equal("seed", db:scalar("SELECT v FROM a"))
+      -- a second run is a no-op
+      r = testing.migrate(db, { scripts = dir })
+      assert.are.equal("up_to_date", r.outcome)
+      assert.are.equal(2, #testing.history(db))
+    end)
+  end)
+
+  it("stops at --to and continues later", function()
+    with({ ["a.lua"] = OK_1, ["b.lua"] = OK_2 }, function(db, dir)
+      assert.are.equal("1.0.0", testing.migrate(db, { scripts = dir, to = "1.0.0" }).current)
+      assert.is_false(db:column_exists("a", "w"))
+      assert.are.equal("1.1.0", testing.migrate(db, { scripts = dir }).current)
+    end)
+  end)
+
+  for _, case in ipairs({
+    { step = "up", body = [[up = function(db) db:exec("CREATE TABLE b (x INTEGER)"); db:exec("INSERT INTO b VALUES (1)")
+      error("boom in up") end]], exit = 1, line = 2 },
+    { step = "convert", body = [[up = function(db) db:exec("CREATE TABLE b (x INTEGER)") end,
+      convert = function(db) db:exec("INSERT INTO b VALUES (1)"); db:exec("UPDATE a SET v = 'changed'")
+        db:exec("INSERT INTO nope VALUES (1)") end]], exit = 1, line = 3 },
+    { step = "verify", body = [[up = function(db) db:exec("CREATE TABLE b (x INTEGER)"); db:exec("UPDATE a SET v = 'changed'") end,
+      verify = function(db) assert(db:scalar("SELECT count(*) FROM b") == 1, "b must have one row") end]],
+      exit = 4, line = 2 },
+  }) do
+    it("rolls a version back completely when " .. case.step .. " fails", function()
+      local bad = script("1.2.0", case.body)
+      with({ ["a.lua"] = OK_1, ["c.lua"] = bad }, function(db, dir)
+        assert.are.equal("1.0.0", testing.migrate(db, { scripts = dir, to = "1.0.0" }).current)
+        db:exec("INSERT INTO a (v) VALUES ('orig')")
+        local r = testing.migrate(db, { scripts = dir })
+        assert.are.equal("failed", r.outcome)
+        assert.are.equal(case.exit, r.exit)
+        assert.are.equal("1.0.0", r.current)
+        assert.are.equal(case.step, r.failed.step)
+        assert.are.equal(case.line, r.failed.line)
+        assert.are.equal(dir .. "/c.lua", r.failed.script)
+        assert.matches("version 1.2.0 %(.*c%.lua%) failed in " .. case.step .. " at line " .. case.line, r.failed.message)
+        -- nothing of 1.2.0 remains
+        assert.is_false(db:table_exists("b"))
+        assert.are.equal("orig", db:scalar("SELECT v FROM a"))
+        local rows = testing.history(db)
+        assert.are.equal("rolled_back", rows[#rows].outcome)
+        assert.matches("failed in " .. case.step, rows[#rows].error)
+        assert.is_false(db:in_transaction())
+      end)
+    end)
+  end
+
+  it("commits earlier versions of the run when a later one fails", function()
+    local bad = script("1.2.0", [[up = function(db) db:exec("CREATE TABLE b (x)") error("late") end]])
+    with({ ["a.lua"] = OK_1, ["b.lua"] = OK_2, ["c.lua"] = bad }, function(db, dir)
+      local r = testing.migrate(db, { scripts = dir })
+      assert.are.equal(1, r.exit)
+      assert.are.equal("1.1.0", r.current)
+      assert.are.equal(2, #r.applied)
+      assert.is_true(db:column_exists("a", "w"))
+      assert.is_false(db:table_exists("b"))
+    end)
+  end)
+
+  it("keeps a SQL error's cause: engine message and statement", function()
+    local bad = script("1.2.0", [[up = function(db)
+      db:exec("ALTER TABLE missing ADD COLUMN x INTEGER") end]])
+    with({ ["a.lua"] = OK_1, ["c.lua"] = bad }, function(db, dir)
+      local r = testing.migrate(db, { scripts = dir })
+      assert.are.equal(1, r.exit)
+      assert.are.equal("sql", r.failed.kind)
+      assert.are.equal(2, r.failed.line)
+      assert.matches("no such table: missing", r.failed.message)
+      assert.matches("ALTER TABLE missing", r.failed.message)
+    end)
+  end)
+
+  it("lets a script nest db:tx inside its version, and denies it transaction control", function()
+    local s = script("1.2.0", [[up = function(db)
+      db:exec("CREATE TABLE b (x INTEGER)")
+      pcall(db.tx, db, function(h) h:exec("INSERT INTO b VALUES (1)") error("undo only this") end)
+      db:tx(function(h) h:exec("INSERT INTO b VALUES (2)") end)
+    end]])
+    local commit = script("1.3.0", [[up = function(db) db:commit() end]])
+    with({ ["a.lua"] = OK_1, ["c.lua"] = s, ["d.lua"] = commit }, function(db, dir)
+      local r = testing.migrate(db, { scripts = dir })
+      assert.are.equal("1.2.0", r.current)
+      assert.are.equal(2, db:scalar("SELECT sum(x) FROM b"))
+      assert.matches("db.commit is not available to migration scripts", r.failed.message)
+    end)
+  end)
+
+  it("refuses before writing anything when a precheck says no (exit 3)", function()
+    local s = script("1.0.0", [[precheck = function(db, ctx) return false, "not today: " .. ctx.version end,
+      up = function(db) db:exec("CREATE TABLE a (x)") end]])
+    with({ ["a.lua"] = s }, function(db, dir)
+      local r = testing.migrate(db, { scripts = dir })
+      assert.are.equal(3, r.exit)
+      assert.matches("precheck refused: not today: 1.0.0", r.message)
+      assert.are.same({}, db:tables()) -- not even the history table
+    end)
+  end)
+
+  it("gives prechecks a read-only handle", function()
+    local s = script("1.0.0", [[precheck = function(db) db:exec("CREATE TABLE sneaky (x)") end,
+      up = function(db) end]])
+    with({ ["a.lua"] = s }, function(db, dir)
+      local r = testing.migrate(db, { scripts = dir })
+      assert.are.equal(3, r.exit)
+      assert.matches("readonly", r.message)
+      assert.are.same({}, db:tables())
+    end)
+  end)
+
+  describe("refusals (exit 3, nothing written)", function()
+    it("an applied script whose checksum changed", function()
+      with({ ["a.lua"] = OK_1, ["b.lua"] = OK_2 }, function(db, dir)
+        testing.migrate(db, { scripts = dir, to = "1.0.0" })
+        assert(sys.write_file(dir .. "/a.lua", OK_1 .. "\n-- edited"))
+        local r = testing.migrate(db, { scripts = dir })
+        assert.are.equal(3, r.exit)
+        assert.matches("a%.lua %(version 1%.0%.0%) changed after it was applied", r.message)
+        assert.is_false(db:column_exists("a", "w"))
+      end)
+    end)
+
+    it("a version in history that no script knows", function()
+      with({ ["a.lua"] = OK_1, ["b.lua"] = OK_2 }, function(db, dir)
+        testing.migrate(db, { scripts = dir })
+        os.remove(dir .. "/b.lua")
+        local r = testing.migrate(db, { scripts = dir })
+        assert.are.equal(3, r.exit)
+        assert.matches("version 1.1.0 is recorded in n9e_migrate_history but no script has it", r.message, 1, true)
+      end)
+    end)
+
+    it("--to below the current version", function()
+      with({ ["a.lua"] = OK_1, ["b.lua"] = OK_2 }, function(db, dir)
+        testing.migrate(db, { scripts = dir })
+        local r = testing.migrate(db, { scripts = dir, to = "1.0.0" })
+        assert.are.equal(3, r.exit)
+        assert.matches("below the current version 1.1.0", r.message, 1, true)
+      end)
+    end)
+
+    it("a script older than the current version that was never applied", function()
+      with({ ["b.lua"] = OK_2, ["a.lua"] = OK_1 }, function(db, dir)
+        testing.migrate(db, { scripts = dir })
+        assert(sys.write_file(dir .. "/z.lua", script("1.0.5", "up = function() end")))
+        local r = testing.migrate(db, { scripts = dir })
+        assert.are.equal(3, r.exit)
+        assert.matches("version 1.0.5) is older than the current version 1.1.0 but was never applied", r.message, 1, true)
+      end)
+    end)
+
+    for name, case in pairs({
+      syntax = { "return { version = '1.0.0', up = function() end", "does not load: .*bad%.lua:1:" },
+      binary = { "\27Lua\84\0\25\147\r\n\26\n", "does not load: .*binary chunk" },
+      no_up = { "return { version = '1.0.0' }", "has no up function" },
+      bad_version = { "return { version = '1.0', up = function() end }", "not a version" },
+      not_table = { "return 42", "must return a table, got number" },
+      unknown_field = { "return { version = '1.0.0', up = function() end, upp = 1 }", "unknown field 'upp'" },
+      top_level_error = { "error('at load')", "does not load: .*at load" },
+      sandbox_at_load = { "os.execute('touch /tmp/x')", "os.execute is not available" },
+    }) do
+      it("a script that does not load: " .. name, function()
+        with({ ["a.lua"] = OK_1, ["bad.lua"] = case[1] }, function(db, dir)
+          local r = testing.migrate(db, { scripts = dir })
+          assert.are.equal(3, r.exit)
+          assert.matches(case[2], r.message)
+          assert.matches("bad%.lua", r.message)
+          assert.are.same({}, db:tables())
+        end)
+      end)
+    end
+
+    it("two scripts with one version, naming both files", function()
+      with({ ["a.lua"] = OK_1, ["a2.lua"] = OK_1 }, function(db, dir)
+        local r = testing.migrate(db, { scripts = dir })
+        assert.are.equal(3, r.exit)
+        assert.matches("a%.lua and .*a2%.lua both have version 1%.0%.0", r.message)
+      end)
+    end)
+
+    it("an unmanaged database that already has tables", function()
+      with({ ["a.lua"] = OK_1 }, function(db, dir)
+        db:exec("CREATE TABLE users (id INTEGER)")
+        local r = testing.migrate(db, { scripts = dir })
+        assert.are.equal(3, r.exit)
+        assert.matches("not created by n9e%-lua%-migrate", r.message)
+        assert.is_false(db:table_exists("n9e_migrate_history"))
+      end)
+    end)
+  end)
+
+  it("times out on the lock while another connection holds it (exit 5)", function()
+    with({ ["a.lua"] = OK_1 }, function(db, dir)
+      local other = dbmod.open("sqlite:" .. db.path)
+      other:begin(true)
+      local t0 = sys.monotonic()
+      local r = testing.migrate(db, { scripts = dir, lock_timeout = 0.3 })
+      local took = sys.monotonic() - t0
+      other:rollback()
+      other:close()
+      assert.are.equal(5, r.exit)
+      assert.matches("lock not obtained within 0.3 s", r.message)
+      assert.is_true(took >= 0.25 and took < 3, "took " .. took)
+      assert.are.equal("1.0.0", testing.migrate(db, { scripts = dir }).current)
+    end)
+  end)
+end)
