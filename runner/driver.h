@@ -60,6 +60,7 @@ typedef struct {
     char *path;         /* sqlite file */
     char *host, *user, *password, *dbname, *params;
     int port;
+    int read_only; /* open for reading only; nothing may be created */
 } db_target;
 
 typedef struct db_driver {

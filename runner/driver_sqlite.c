@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct db_conn {
     sqlite3 *db;
@@ -42,8 +43,16 @@ static int fail(sqlite3 *db, db_error *err)
 static int sq_connect(const db_target *t, db_conn **out, db_error *err)
 {
     sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(t->path, &db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL);
+    const char *path = t->path;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI;
+    if (t->read_only) {
+        /* Reading must not create the file: a database that does not exist
+         * yet reads as an empty one. */
+        flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
+        if (strncmp(path, "file:", 5) != 0 && access(path, F_OK) != 0)
+            path = ":memory:";
+    }
+    int rc = sqlite3_open_v2(path, &db, flags, NULL);
     if (rc != SQLITE_OK) {
         set_err(err, rc, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         sqlite3_close(db);

@@ -522,10 +522,18 @@ static int conn_index(lua_State *L)
     return 1;
 }
 
-/* n9e.db.open(dsn) -> connection | raises {kind="dsn"|"connect", message} */
+/* n9e.db.open(dsn [, {read_only = bool}]) -> connection
+ * | raises {kind="dsn"|"connect", message} */
 static int db_open(lua_State *L)
 {
     const char *text = luaL_checkstring(L, 1);
+    int read_only = 0;
+    if (lua_istable(L, 2)) {
+        lua_getfield(L, 2, "read_only");
+        read_only = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
+    lua_settop(L, 1);
     conn_ud *c = lua_newuserdatauv(L, sizeof *c, 0);
     memset(c, 0, sizeof *c);
     luaL_setmetatable(L, CONN_MT);
@@ -551,6 +559,7 @@ static int db_open(lua_State *L)
     }
     c->drv = drv;
     c->redacted = dsn_redact(&t);
+    t.read_only = read_only;
     db_error err = {0};
     db_conn *conn = NULL;
     int rc = drv->connect(&t, &conn, &err);

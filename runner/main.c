@@ -189,7 +189,7 @@ int main(int argc, char **argv)
     int c, rc = -1;
     opterr = 0;
     optind = 2;
-    while (rc < 0 && (c = getopt_long(argc, argv, "+qvh", longopts, NULL)) != -1) {
+    while (rc < 0 && (c = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
         double num;
         for (size_t i = 0; i < nlong; i++)
             if (longopts[i].val == c)

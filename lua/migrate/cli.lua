@@ -49,8 +49,10 @@ local function settings(a)
   return s
 end
 
-local function open_db(s)
-  local ok, conn = pcall(dbmod.open, s.db)
+--- read_only: for commands that only look (plan, status, history, verify);
+--- they never create or change the database.
+local function open_db(s, read_only)
+  local ok, conn = pcall(dbmod.open, s.db, { read_only = read_only })
   if not ok then
     local e = conn
     local code = (type(e) == "table" and e.kind == "dsn") and errors.USAGE or errors.REFUSED
@@ -106,7 +108,7 @@ function commands.run(s)
 end
 
 function commands.plan(s)
-  local conn <close> = open_db(s)
+  local conn <close> = open_db(s, true)
   local list = load_scripts(s, conn)
   local p = planner.plan(list, history.read(conn), s.to)
   local managed = history.exists(conn)
@@ -140,7 +142,7 @@ function commands.plan(s)
 end
 
 function commands.status(s)
-  local conn <close> = open_db(s)
+  local conn <close> = open_db(s, true)
   local list = load_scripts(s, conn)
   local rows = history.read(conn)
   local p = planner.plan(list, rows, nil)
@@ -172,7 +174,7 @@ function commands.status(s)
 end
 
 function commands.history(s)
-  local conn <close> = open_db(s)
+  local conn <close> = open_db(s, true)
   local rows = history.read(conn)
   if s.json then
     emit_json({ ok = true, command = "history", database = conn:target(),
@@ -194,7 +196,7 @@ function commands.history(s)
 end
 
 function commands.verify(s)
-  local conn <close> = open_db(s)
+  local conn <close> = open_db(s, true)
   local list = load_scripts(s, conn)
   local r = apply.verify(conn, list)
   local code = #r.failures > 0 and errors.VERIFY or errors.OK

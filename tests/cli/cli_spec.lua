@@ -1,0 +1,363 @@
+-- Drives the real binary (N9E_BIN) and checks exit codes, output and the
+-- database contents with the sqlite3 command-line tool.
+local json = require("cjson")
+local testing = require("migrate.testing")
+local sys = require("n9e.sys")
+
+local BIN = assert(os.getenv("N9E_BIN"), "set N9E_BIN to the n9e-lua-migrate binary")
+
+local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+local work
+local function sh(cmd, env)
+  local errf = work .. "/stderr.txt"
+  local p = io.popen(("cd %s && %s %s 2>%s"):format(q(work), env or "", cmd, q(errf)))
+  local out = p:read("a")
+  local _, _, code = p:close()
+  local f = io.open(errf)
+  local err = f:read("a")
+  f:close()
+  return code, out, err
+end
+
+local function mig(args, env) return sh(q(BIN) .. " " .. args, env) end
+
+local function sql(db, query)
+  local p = io.popen(("sqlite3 -batch %s %s"):format(q(work .. "/" .. db), q(query)))
+  local out = p:read("a")
+  p:close()
+  return (out:gsub("\n$", ""))
+end
+
+local function write(name, text)
+  assert(sys.mkdir_p((work .. "/" .. name):match("^(.*)/")))
+  assert(sys.write_file(work .. "/" .. name, text))
+end
+
+local function script(v, body)
+  return ("return { version = %q, description = %q, %s }\n"):format(v, "v" .. v, body)
+end
+
+local ONE = script("1.0.0", [[up = function(db) db:exec("CREATE TABLE a (x INTEGER)") end]])
+local TWO = script("1.1.0", [[up = function(db) db:exec("INSERT INTO a VALUES (1)") end]])
+
+before_each(function()
+  work = testing.tmpname(".cli")
+  assert(sys.mkdir_p(work))
+end)
+
+after_each(function()
+  os.execute("rm -rf " .. q(work))
+end)
+
+describe("command line", function()
+  it("has --help for every command and the top level", function()
+    for _, cmd in ipairs({ "run", "plan", "status", "history", "verify", "new", "test", "version" }) do
+      local code, out = mig(cmd .. " --help")
+      assert.are.equal(0, code, cmd)
+      assert.matches("usage: n9e%-lua%-migrate " .. cmd, out)
+      assert.matches("%-%-db DSN", out)
+    end
+    local code, out = mig("--help")
+    assert.are.equal(0, code)
+    assert.matches("Exit codes:", out)
+    code, out = mig("help run")
+    assert.are.equal(0, code)
+    assert.matches("%-%-to VERSION", out)
+  end)
+
+  it("exits 2 with a hint on bad usage", function()
+    local code, _, err = mig("")
+    assert.are.equal(2, code)
+    assert.matches("usage:", err)
+    code, _, err = mig("frobnicate")
+    assert.are.equal(2, code)
+    assert.matches("error: unknown command 'frobnicate'", err)
+    code, _, err = mig("run --frob")
+    assert.are.equal(2, code)
+    assert.matches("unknown option '%-%-frob'", err)
+    assert.matches("hint: n9e%-lua%-migrate run %-%-help", err)
+    code, _, err = mig("run --lock-timeout soon")
+    assert.are.equal(2, code)
+    assert.matches("%-%-lock%-timeout wants seconds, got 'soon'", err)
+    code, _, err = mig("status extra")
+    assert.are.equal(2, code)
+    assert.matches("wrong number of arguments", err)
+    code, _, err = mig("run --to")
+    assert.are.equal(2, code)
+    code, _, err = mig("run --to 7.0")
+    assert.are.equal(2, code)
+    assert.matches("not a version", err)
+    code, _, err = mig("run --to 99.0.0")
+    assert.are.equal(2, code)
+    assert.matches("no script has that version", err)
+    code, _, err = mig("run --log-level loud")
+    assert.are.equal(2, code)
+  end)
+
+  it("exits 2 and says what is wrong with a bad --db", function()
+    for dsn, msg in pairs({
+      ["ftp://x/y"] = "unknown scheme",
+      ["postgres://user@/db"] = "names no host",
+      ["mysql://u@h:99999/db"] = "port must be a number",
+      ["postgres://u@h:5432/"] = "names no database",
+      ["sqlite:"] = "needs a file path",
+      ["mysql://u@localhost/n9e"] = "engine 'mysql' is not built into this binary",
+    }) do
+      local code, _, err = mig("status --db " .. q(dsn))
+      assert.are.equal(2, code, dsn)
+      assert.matches(msg, err, 1, true)
+    end
+  end)
+
+  it("runs the built-in Nightingale chain on ./n9e.db by default", function()
+    local code, out, err = mig("run")
+    assert.are.equal(0, code, err)
+    assert.matches("applied 7%.0%.0", out)
+    assert.matches("database is now at 7%.2%.0", out)
+    assert.are.equal("141", sql("n9e.db", "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"))
+    assert.are.equal("root", sql("n9e.db", "SELECT username FROM users"))
+    assert.are.equal("7.0.0|applied\n7.1.0|applied\n7.2.0|applied",
+                     sql("n9e.db", "SELECT version, outcome FROM n9e_migrate_history ORDER BY id"))
+    code, out = mig("run")
+    assert.are.equal(0, code)
+    assert.matches("up to date at 7%.2%.0", out)
+    assert.are.equal("3", sql("n9e.db", "SELECT count(*) FROM n9e_migrate_history"))
+  end)
+
+  it("takes the database from N9E_MIGRATE_DB and from --db sqlite:PATH", function()
+    local code = mig("run --to 7.0.0", "N9E_MIGRATE_DB=env.db")
+    assert.are.equal(0, code)
+    assert.are.equal("7.0.0", sql("env.db", "SELECT max(version) FROM n9e_migrate_history"))
+    code = mig("run --db sqlite:other.db --to 7.1.0")
+    assert.are.equal(0, code)
+    assert.are.equal("7.1.0", sql("other.db", "SELECT max(version) FROM n9e_migrate_history"))
+    assert.is_nil(sys.stat(work .. "/n9e.db"))
+  end)
+
+  it("plan, status, history and verify report where the database stands", function()
+    local code, out = mig("plan")
+    assert.are.equal(0, code)
+    assert.matches("would apply, in order:\n  7%.0%.0", out)
+    assert.is_nil(sys.stat(work .. "/n9e.db")) -- looking creates nothing
+    mig("run --to 7.1.0")
+    code, out = mig("status")
+    assert.are.equal(0, code)
+    assert.matches("current:  7%.1%.0", out)
+    assert.matches("pending:  1 %(7%.2%.0%)", out)
+    code, out = mig("history")
+    assert.are.equal(0, code)
+    assert.matches("7%.1%.0%s+migrate%s+applied", out)
+    code, out = mig("verify")
+    assert.are.equal(0, code)
+    assert.matches("2 version%(s%) verified", out)
+    -- a verify that fails exits 4 (here: Nightingale's table dropped by hand)
+    sql("n9e.db", "DROP INDEX idx_os")
+    local err
+    code, out, err = mig("verify")
+    assert.are.equal(4, code)
+    assert.matches("version 7.1.0 (scripts/7.1.0.lua) failed in verify at line 23: index idx_os on target is missing", err, 1, true)
+  end)
+
+  it("answers every command with one JSON document under --json", function()
+    local code, out = mig("run --json --to 7.1.0")
+    assert.are.equal(0, code)
+    local doc = json.decode(out)
+    assert.are.equal("applied", doc.outcome)
+    assert.are.equal("7.1.0", doc.current)
+    assert.are.equal(2, #doc.applied)
+    for _, cmd in ipairs({ "plan", "status", "history", "verify" }) do
+      code, out = mig(cmd .. " --json")
+      assert.are.equal(0, code, cmd)
+      doc = json.decode(out)
+      assert.are.equal(cmd, doc.command)
+      assert.is_true(doc.ok)
+    end
+    code, out = mig("plan --json")
+    doc = json.decode(out)
+    assert.are.equal("7.2.0", doc.pending[1].version)
+    code, out = mig("status --json")
+    doc = json.decode(out)
+    assert.are.equal("7.1.0", doc.current)
+    assert.are.same({}, doc.problems)
+    code, out = mig("run --json --to 7.0.0")
+    assert.are.equal(3, code)
+    doc = json.decode(out)
+    assert.is_false(doc.ok)
+    assert.are.equal(3, doc.exit)
+    assert.matches("below the current version", doc.error)
+  end)
+
+  describe("refusals exit 3, name the file and change nothing", function()
+    it("an applied script whose checksum changed", function()
+      write("s/one.lua", ONE)
+      write("s/two.lua", TWO)
+      assert.are.equal(0, (mig("run --scripts s --to 1.0.0")))
+      write("s/one.lua", ONE .. "-- tampered\n")
+      local code, _, err = mig("run --scripts s")
+      assert.are.equal(3, code)
+      assert.matches("s/one%.lua %(version 1%.0%.0%) changed after it was applied", err)
+      assert.are.equal("0", sql("n9e.db", "SELECT count(*) FROM a"))
+      code, _, err = mig("plan --scripts s")
+      assert.are.equal(3, code)
+      assert.matches("changed after it was applied", err)
+    end)
+
+    it("a version in history that no script knows", function()
+      write("s/one.lua", ONE)
+      write("s/two.lua", TWO)
+      assert.are.equal(0, (mig("run --scripts s")))
+      os.remove(work .. "/s/two.lua")
+      local code, _, err = mig("run --scripts s")
+      assert.are.equal(3, code)
+      assert.matches("version 1.1.0 is recorded in n9e_migrate_history but no script has it", err, 1, true)
+    end)
+
+    it("--to below the current version", function()
+      assert.are.equal(0, (mig("run")))
+      local code, _, err = mig("run --to 7.0.0")
+      assert.are.equal(3, code)
+      assert.matches("--to 7.0.0 is below the current version 7.2.0", err, 1, true)
+      assert.are.equal("1", sql("n9e.db", "SELECT count(*) FROM pragma_table_info('target') WHERE name = 'os'"))
+    end)
+
+    it("a script that does not load", function()
+      write("s/one.lua", ONE)
+      write("s/broken.lua", "return { version = '1.1.0', up = function( end }")
+      local code, _, err = mig("run --scripts s")
+      assert.are.equal(3, code)
+      assert.matches("script s/broken%.lua does not load: s/broken%.lua:1:", err)
+      assert.are.equal("", sql("n9e.db", "SELECT name FROM sqlite_master"))
+    end)
+  end)
+
+  describe("a failing version is rolled back completely", function()
+    local cases = {
+      { "up", script("1.1.0", [[up = function(db)
+  db:exec("CREATE TABLE b (y INTEGER)")
+  db:exec("INSERT INTO a VALUES (5)")
+  error("up exploded")
+end]]), 1, 4, "up exploded" },
+      { "convert", script("1.1.0", [[up = function(db) db:exec("CREATE TABLE b (y INTEGER)") end,
+convert = function(db)
+  db:exec("INSERT INTO a VALUES (5)")
+  db:exec("INSERT INTO b VALUES ('x', 'too many')")
+end]]), 1, 4, "b has 1 columns but 2 values were supplied" },
+      { "verify", script("1.1.0", [[up = function(db) db:exec("CREATE TABLE b (y INTEGER)"); db:exec("INSERT INTO a VALUES (5)") end,
+verify = function(db)
+  assert(db:scalar("SELECT count(*) FROM b") > 0, "b is empty")
+end]]), 4, 3, "b is empty" },
+      { "sandbox violation", script("1.1.0", [[up = function(db)
+  db:exec("CREATE TABLE b (y INTEGER)")
+  os.execute("touch pwned")
+end]]), 1, 3, "os.execute is not available to migration scripts" },
+    }
+    for _, c in ipairs(cases) do
+      it("when " .. c[1] .. " fails", function()
+        write("s/one.lua", ONE)
+        write("s/two.lua", c[2])
+        assert.are.equal(0, (mig("run --scripts s --to 1.0.0")))
+        local code, out, err = mig("run --scripts s")
+        assert.are.equal(c[3], code, err)
+        local step = c[1] == "sandbox violation" and "up" or c[1]
+        assert.matches(("version 1.1.0 (s/two.lua) failed in %s at line %d: "):format(step, c[4]), err, 1, true)
+        assert.matches(c[5], err, 1, true)
+        assert.matches("rolled back 1%.1%.0; database stays at 1%.0%.0", out)
+        assert.are.equal("", sql("n9e.db", "SELECT name FROM sqlite_master WHERE name = 'b'"))
+        assert.are.equal("0", sql("n9e.db", "SELECT count(*) FROM a"))
+        assert.are.equal("1.1.0|rolled_back", sql("n9e.db", "SELECT version, outcome FROM n9e_migrate_history ORDER BY id DESC LIMIT 1"))
+        assert.is_nil(sys.stat(work .. "/pwned"))
+      end)
+    end
+
+    it("when a script runs out of memory", function()
+      write("s/one.lua", ONE)
+      write("s/two.lua", script("1.1.0", [[up = function(db)
+  db:exec("INSERT INTO a VALUES (1)")
+  local t = {}
+  for i = 1, 1e9 do t[i] = ("x"):rep(100) .. i end
+end]]))
+      local code, _, err = mig("run --scripts s --memory-limit 16")
+      assert.are.equal(1, code)
+      assert.matches("version 1.1.0 (s/two.lua) failed in up", err, 1, true)
+      assert.matches("memory limit of 16777216 bytes exceeded", err, 1, true)
+      assert.matches("near s/two.lua:4", err, 1, true)
+      assert.are.equal("1.0.0", sql("n9e.db", "SELECT max(version) FROM n9e_migrate_history WHERE outcome = 'applied'"))
+      assert.are.equal("0", sql("n9e.db", "SELECT count(*) FROM a"))
+    end)
+
+    it("when a script exhausts its instruction or time budget", function()
+      write("s/one.lua", ONE)
+      write("s/two.lua", script("1.1.0", [[up = function(db)
+  db:exec("INSERT INTO a VALUES (1)")
+  while true do pcall(function() while true do end end) end
+end]]))
+      local code, _, err = mig("run --scripts s --max-instructions 5000000")
+      assert.are.equal(1, code)
+      assert.matches("failed in up at line 3: sandbox: instruction budget of 5000000 exhausted", err, 1, true)
+      code, _, err = mig("run --scripts s --step-timeout 0.3")
+      assert.are.equal(1, code)
+      assert.matches("sandbox: time budget of 0.3 s exhausted", err, 1, true)
+      assert.are.equal("0", sql("n9e.db", "SELECT count(*) FROM a"))
+    end)
+  end)
+
+  it("exits 5 when another process holds the lock past --lock-timeout", function()
+    write("s/one.lua", ONE)
+    sql("n9e.db", "CREATE TABLE IF NOT EXISTS keep (x)")
+    os.execute(("(echo 'BEGIN IMMEDIATE;'; sleep 3; echo 'COMMIT;') | sqlite3 %s >/dev/null 2>&1 &")
+      :format(q(work .. "/n9e.db")))
+    os.execute("sleep 0.5")
+    local t0 = sys.monotonic()
+    local code, _, err = mig("run --scripts s --lock-timeout 0.5")
+    local took = sys.monotonic() - t0
+    assert.are.equal(5, code)
+    assert.matches("lock not obtained within 0.5 s", err, 1, true)
+    assert.is_true(took < 2.5, "took " .. took)
+    os.execute("sleep 3")
+  end)
+
+  it("scaffolds a script and a spec with new, and both work", function()
+    local code, out = mig("new 1.0.0 'add table a' --scripts s --spec-dir spec")
+    assert.are.equal(0, code)
+    assert.matches("created s/1%.0%.0%.lua", out)
+    assert.matches("created spec/1%.0%.0_spec%.lua", out)
+    code = mig("new 1.0.0 'again' --scripts s --spec-dir spec")
+    assert.are.equal(2, code)
+    code = mig("new 1.0 'bad' --scripts s --spec-dir spec")
+    assert.are.equal(2, code)
+    code = mig("run --scripts s")
+    assert.are.equal(0, code)
+    assert.are.equal("1.0.0|add table a", sql("n9e.db", "SELECT version, description FROM n9e_migrate_history"))
+    code, out = mig("test spec")
+    assert.are.equal(0, code, out)
+    assert.matches("1 success / 0 failures", out)
+  end)
+
+  it("test returns non-zero when a spec fails", function()
+    write("spec/bad_spec.lua", "describe('x', function() it('fails', function() assert.are.equal(1, 2) end) end)")
+    local code, out = mig("test spec")
+    assert.are.equal(1, code)
+    assert.matches("0 successes / 1 failure", out)
+  end)
+
+  it("writes a JSON-lines audit log with --log-file", function()
+    local code = mig("run --to 7.1.0 --log-file audit.jsonl")
+    assert.are.equal(0, code)
+    local events, steps = {}, {}
+    for line in io.lines(work .. "/audit.jsonl") do
+      local rec = json.decode(line)
+      assert.matches("^%d%d%d%d%-%d%d%-%d%dT", rec.ts)
+      if rec.event == "step" then
+        assert.is_number(rec.duration_ms)
+        steps[#steps + 1] = rec.version .. ":" .. rec.step
+      else
+        events[#events + 1] = rec.event .. ":" .. tostring(rec.version)
+      end
+    end
+    assert.are.same({ "run.start:nil", "version.applied:7.0.0", "version.applied:7.1.0" }, events)
+    -- the step log: every step that ran, with its duration (debug level on
+    -- stderr, always in the audit file)
+    assert.are.same({ "7.0.0:up", "7.0.0:verify", "7.1.0:up", "7.1.0:verify" }, steps)
+  end)
+end)
