@@ -60,15 +60,16 @@ local function describe(err, s, step)
   if not line and type(e.message) == "string" then
     line = tonumber(e.message:match(":(%d+):"))
   end
+  if not line and e.near then -- out of memory: the hook's last position
+    line = tonumber(e.near:match(":(%d+)$"))
+  end
   local where = line and (" at line %d"):format(line) or ""
   -- the position is reported once, in our words
   text = text:gsub("^[^\n]-:%d+: ", "", 1)
-  local near = e.near and (" (near %s)"):format(e.near) or ""
   return {
     version = s.version, script = s.name, step = step, line = line, kind = e.kind,
     sqlstate = (e.sqlstate ~= "" and e.sqlstate) or nil,
-    message = ("version %s (%s) failed in %s%s: %s%s"):format(s.version, s.name, step, where,
-                                                              text, near),
+    message = ("version %s (%s) failed in %s%s: %s"):format(s.version, s.name, step, where, text),
     cause = text,
   }
 end
@@ -99,8 +100,8 @@ local function prechecks(conn, plan, managed)
   if not managed then
     local tables = conn:tables()
     if #tables > 0 then
-      refusals[#refusals + 1] = ("the database has %d table(s) but no %s table: it was not created by n9e-lua-migrate; refusing to run a baseline over it")
-        :format(#tables, history.TABLE)
+      refusals[#refusals + 1] = ("the database has %d table(s) but no %s table: it was not created by "
+        .. "n9e-lua-migrate; refusing to run a baseline over it"):format(#tables, history.TABLE)
     end
   end
   for _, s in ipairs(plan.pending) do

@@ -27,7 +27,7 @@ end
 
 --- db:first(sql, ...) -> first row or nil (the cursor is closed at once).
 function methods.first(self, sql, ...)
-  for row in self:query(sql, ...) do
+  for row in self:query(sql, ...) do -- luacheck: ignore 512 (first row only)
     return row
   end
   return nil
@@ -35,7 +35,7 @@ end
 
 --- db:scalar(sql, ...) -> the single value of the first row, or nil.
 function methods.scalar(self, sql, ...)
-  for row in self:query(sql, ...) do
+  for row in self:query(sql, ...) do -- luacheck: ignore 512 (first row only)
     local _, v = next(row)
     return v
   end

@@ -11,7 +11,8 @@ function M.parse(text)
   local core, pre = s:match("^([%d%.]+)%-([%w%.%-]+)$")
   if not core then core = s:match("^([%d%.]+)$") end
   if not core then
-    return nil, ("'%s' is not a version (expected MAJOR.MINOR.PATCH[-PRERELEASE], e.g. 7.0.1 or 7.0.0-beta.3)"):format(text)
+    return nil, ("'%s' is not a version (expected MAJOR.MINOR.PATCH[-PRERELEASE], e.g. 7.0.1 or 7.0.0-beta.3)")
+      :format(text)
   end
   local nums = {}
   for part in (core .. "."):gmatch("([^%.]*)%.") do

@@ -94,7 +94,7 @@ describe("db object (SQLite)", function()
   it("closes a cursor on break and on error (to-be-closed)", function()
     for i = 1, 3 do db:exec("INSERT INTO t (n) VALUES (?)", i) end
     local f, s, v, cursor = db:query("SELECT n FROM t")
-    for _ in f, s, v, cursor do break end
+    for _ in f, s, v, cursor do break end -- luacheck: ignore 512
     assert.are.equal("db cursor (closed)", tostring(cursor))
     local ok = pcall(function()
       for _ in db:query("SELECT n FROM t") do error("boom") end
