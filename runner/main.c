@@ -98,7 +98,9 @@ static const command commands[] = {
      2, 2, 0, 1},
     {"test", "test [DIR|FILE ...] [-- BUSTED-OPTIONS]",
      "run busted specs inside the runtime (db, sandbox and helpers available)",
-     "Default DIR is ./spec. Arguments after -- go to busted unchanged.\n", 0, 64, 0, 0},
+     "Default DIR is ./spec. Arguments after -- go to busted unchanged.\n"
+     "With --json, busted reports in its JSON format.\n",
+     0, 64, 0, 0},
     {"version", "version", "print the runner version", "", 0, 0, 0, 0},
 };
 
@@ -244,7 +246,12 @@ int main(int argc, char **argv)
     }
     if (rc < 0) {
         if (!strcmp(cmd->name, "version")) {
-            printf("n9e-lua-migrate %s\n", N9E_VERSION);
+            int json = 0;
+            for (int i = 0; i < nopts; i++)
+                json |= !strcmp(opts[i].key, "json");
+            printf(json ? "{\"ok\":true,\"command\":\"version\",\"version\":\"%s\"}\n"
+                        : "n9e-lua-migrate %s\n",
+                   N9E_VERSION);
             rc = 0;
         } else {
             ha.nopts = nopts;

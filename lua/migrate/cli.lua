@@ -228,10 +228,15 @@ function commands.new(s, a)
   return 0
 end
 
-function commands.test(_, a)
+function commands.test(s, a)
   -- specs run many migrations: only warnings and errors unless asked
   if not a.opts["log-level"] then clog.set_level("warn") end
-  return require("migrate.testing").run_busted(a.args, a.lua_path)
+  local args = { table.unpack(a.args) }
+  if s.json then
+    table.insert(args, 1, "json")
+    table.insert(args, 1, "-o")
+  end
+  return require("migrate.testing").run_busted(args, a.lua_path)
 end
 
 -- entry point -----------------------------------------------------------------

@@ -91,7 +91,11 @@ function M.run_busted(args, lua_path)
   for _, v in ipairs(args or {}) do
     if v ~= "--" then argv[#argv + 1] = v end -- "--" only separated our options
   end
-  if #argv == 0 then argv[1] = "spec" end
+  local has_path = false
+  for _, v in ipairs(argv) do
+    if v:sub(1, 1) ~= "-" and v ~= "json" then has_path = true end
+  end
+  if not has_path then argv[#argv + 1] = "spec" end
   _G.arg = argv
   if lua_path then package.path = lua_path .. "/?.lua;" .. package.path end
   local real_exit = os.exit
