@@ -5,7 +5,17 @@
 
 const db_driver *driver_for(const char *engine)
 {
-    if (engine && !strcmp(engine, "sqlite"))
+    if (!engine)
+        return NULL;
+    if (!strcmp(engine, "sqlite"))
         return &driver_sqlite;
-    return NULL; /* postgres/mysql drivers plug in here */
+#ifdef N9E_HAVE_PG
+    if (!strcmp(engine, "postgres"))
+        return &driver_pg;
+#endif
+#ifdef N9E_HAVE_MYSQL
+    if (!strcmp(engine, "mysql"))
+        return &driver_mysql;
+#endif
+    return NULL;
 }

@@ -116,5 +116,7 @@ typedef struct db_driver {
 const db_driver *driver_for(const char *engine);
 
 extern const db_driver driver_sqlite;
+extern const db_driver driver_pg;    /* driver_pg.c, libpq */
+extern const db_driver driver_mysql; /* driver_mysql.c, libmariadb */
 
 #endif

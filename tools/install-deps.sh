@@ -7,7 +7,8 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config
   liblua5.4-dev lua5.4 lua-cjson lua-cjson-dev lua-busted lua-check
-  libsqlite3-dev sqlite3 libssl-dev
+  libsqlite3-dev sqlite3 libssl-dev libpq-dev libmariadb-dev
+  postgresql mariadb-server
   libcmocka-dev valgrind
 )
 
