@@ -110,8 +110,9 @@ static int bind_all(sqlite3 *db, sqlite3_stmt *st, const db_value *p, int n, db_
     return DB_OK;
 }
 
-/* Prepare exactly one statement; trailing text other than ';' and blanks
- * is refused so that a second statement is never silently dropped. */
+/* Prepare exactly one statement.  Whatever follows it must prepare to
+ * nothing (blanks, ';', comments), so that a second statement is never
+ * silently dropped. */
 static int prepare_one(sqlite3 *db, const char *sql, sqlite3_stmt **st, db_error *err)
 {
     const char *tail = NULL;
@@ -121,14 +122,21 @@ static int prepare_one(sqlite3 *db, const char *sql, sqlite3_stmt **st, db_error
         set_err(err, SQLITE_MISUSE, "empty statement");
         return DB_ERR;
     }
-    for (; tail && *tail; tail++) {
-        if (*tail != ';' && *tail != ' ' && *tail != '\n' && *tail != '\t' && *tail != '\r') {
+    while (tail && *tail) {
+        sqlite3_stmt *next = NULL;
+        const char *rest = NULL;
+        int rc = sqlite3_prepare_v2(db, tail, -1, &next, &rest);
+        sqlite3_finalize(next);
+        if (rc != SQLITE_OK || next) {
             sqlite3_finalize(*st);
             *st = NULL;
             set_err(err, SQLITE_MISUSE,
                     "more than one statement given; use exec_script for several statements");
             return DB_ERR;
         }
+        if (rest == tail)
+            break;
+        tail = rest;
     }
     return DB_OK;
 }
@@ -141,13 +149,16 @@ static int sq_exec(db_conn *c, const char *sql, const db_value *p, int n, int64_
         return DB_ERR;
     int rc = bind_all(c->db, st, p, n, err);
     if (rc == DB_OK) {
+        /* sqlite3_changes64 keeps the count of the last INSERT/UPDATE/DELETE:
+         * report it only if this statement changed something. */
+        sqlite3_int64 before = sqlite3_total_changes64(c->db);
         int s;
         while ((s = sqlite3_step(st)) == SQLITE_ROW)
             ;
         if (s != SQLITE_DONE)
             rc = fail(c->db, err);
         else if (affected)
-            *affected = sqlite3_changes64(c->db);
+            *affected = sqlite3_total_changes64(c->db) == before ? 0 : sqlite3_changes64(c->db);
     }
     sqlite3_finalize(st);
     return rc;

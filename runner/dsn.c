@@ -163,9 +163,10 @@ char *dsn_redact(const db_target *t)
     char port[16] = "";
     if (t->port)
         snprintf(port, sizeof port, ":%d", t->port);
-    snprintf(s, n, "%s://%s%s%s%s%s/%s", t->engine, t->user ? t->user : "",
-             t->password ? ":***" : "", t->user ? "@" : "", t->host, port,
-             t->dbname ? t->dbname : "");
+    int v6 = strchr(t->host, ':') != NULL; /* an IPv6 literal keeps its brackets */
+    snprintf(s, n, "%s://%s%s%s%s%s%s%s/%s", t->engine, t->user ? t->user : "",
+             t->password ? ":***" : "", t->user ? "@" : "", v6 ? "[" : "", t->host, v6 ? "]" : "",
+             port, t->dbname ? t->dbname : "");
     return s;
 }
 

@@ -172,15 +172,10 @@ static int conn_tostring(lua_State *L)
     return 1;
 }
 
-/* Convert Lua arguments [first..top] to bound values.  Strings stay owned
- * by the Lua stack for the duration of the call. */
-static int collect_params(lua_State *L, int first, db_value *out)
+/* Convert the n Lua arguments from index first on to bound values.  Strings
+ * stay owned by the Lua stack for the duration of the call. */
+static void collect_params(lua_State *L, int first, int n, db_value *out)
 {
-    int n = lua_gettop(L) - first + 1;
-    if (n < 0)
-        n = 0;
-    if (n > MAX_PARAMS)
-        luaL_error(L, "too many parameters (%d, at most %d)", n, MAX_PARAMS);
     for (int i = 0; i < n; i++) {
         int idx = first + i;
         db_value *v = &out[i];
@@ -213,13 +208,18 @@ static int collect_params(lua_State *L, int first, db_value *out)
             luaL_argerror(L, idx, lua_pushfstring(L, "cannot bind a %s value", luaL_typename(L, idx)));
         }
     }
-    return n;
 }
 
-static db_value *param_buffer(lua_State *L, int first)
+/* The values of arguments 3..top, in a buffer pushed on top of the stack
+ * (so argument numbers in error messages stay the caller's). */
+static db_value *bind_arguments(lua_State *L, int *n)
 {
-    int n = lua_gettop(L) - first + 1;
-    return lua_newuserdatauv(L, sizeof(db_value) * (size_t)(n > 0 ? n : 1), 0);
+    *n = lua_gettop(L) - 2;
+    if (*n > MAX_PARAMS)
+        luaL_error(L, "too many parameters (%d, at most %d)", *n, MAX_PARAMS);
+    db_value *vals = lua_newuserdatauv(L, sizeof(db_value) * (size_t)(*n > 0 ? *n : 1), 0);
+    collect_params(L, 3, *n, vals);
+    return vals;
 }
 
 /* db:exec(sql, ...) -> rows affected */
@@ -227,9 +227,8 @@ static int conn_exec(lua_State *L)
 {
     conn_ud *c = check_conn(L, 1);
     const char *sql = luaL_checkstring(L, 2);
-    db_value *vals = param_buffer(L, 3);
-    lua_insert(L, 3); /* keep the buffer below the arguments */
-    int n = collect_params(L, 4, vals);
+    int n;
+    db_value *vals = bind_arguments(L, &n);
     int was_in_tx = c->drv->in_transaction(c->conn);
     db_error err = {0};
     int64_t affected = 0;
@@ -365,9 +364,8 @@ static int conn_query(lua_State *L)
 {
     conn_ud *c = check_conn(L, 1);
     const char *sql = luaL_checkstring(L, 2);
-    db_value *vals = param_buffer(L, 3);
-    lua_insert(L, 3);
-    int n = collect_params(L, 4, vals);
+    int n;
+    db_value *vals = bind_arguments(L, &n);
     cursor_ud *cu = new_cursor(L, c, 1);
     db_error err = {0};
     db_cursor *cur = NULL;

@@ -54,7 +54,9 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     }
     if (sb->enforcing && nsize > old) {
         if (sb->fail_next) {
-            sb->fail_next = 0;
+            /* Lua answers a failed allocation with an emergency GC and one
+             * retry of the same request: fail both, or nothing fails. */
+            sb->fail_next--;
             sb->tripped = TRIP_MEMORY;
             return NULL;
         }
@@ -99,7 +101,7 @@ void sandbox_close(lua_State *L)
 
 size_t sandbox_memory_used(lua_State *L) { return get_sb(L)->used; }
 
-void sandbox_fail_next_alloc(lua_State *L) { get_sb(L)->fail_next = 1; }
+void sandbox_fail_next_alloc(lua_State *L) { get_sb(L)->fail_next = 2; }
 
 static int is_script_source(lua_State *L, const char *source)
 {
@@ -235,6 +237,8 @@ static void leave(sandbox *sb, lua_State *L)
 {
     if (--sb->enforcing == 0)
         lua_sethook(L, NULL, 0, 0);
+    else /* the message handler of a nested call switched it off */
+        lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
 }
 
 int sandbox_pcall(lua_State *L, int nargs, int nresults)

@@ -213,6 +213,7 @@ static void test_mysql_ipv6(void **state)
     assert_int_equal(t.port, 3306);
     assert_string_equal(t.dbname, "db");
     assert_null(t.params);
+    assert_redacted(&t, "mysql://u@[::1]:3306/db"); /* brackets kept */
     dsn_free(&t);
 
     parse_ok("mysql://root:" PW "@[2001:db8::5]/n9e?charset=utf8mb4", &t);
@@ -284,6 +285,7 @@ static void test_bad_percent_escape(void **state)
     parse_fails("postgres://u:" PW "%zz@host/db", "percent-escape");
     parse_fails("postgres://u:" PW "%4@host/db", "percent-escape");
     parse_fails("postgres://u:" PW "%@host/db", "percent-escape");
+    parse_fails("postgres://u:" PW "%4g@host/db", "percent-escape"); /* 2nd digit bad */
     /* In the user. */
     parse_fails("postgres://u%G1:" PW "@host/db", "percent-escape");
     /* In the database name (password parsed first, then freed). */

@@ -57,8 +57,24 @@ describe("db object (SQLite)", function()
     assert.is_true(db:table_exists("t"))
   end)
 
-  it("refuses to bind a table", function()
-    assert.has_error(function() db:exec("SELECT ?", {}) end)
+  it("refuses to bind a table, naming the caller's argument", function()
+    local conn = dbmod.open("sqlite::memory:")
+    local ok, err = pcall(conn.exec, conn, "SELECT ?, ?", 1, {})
+    conn:close()
+    assert.is_false(ok)
+    assert.matches("bad argument #4 .*cannot bind a table value", err)
+  end)
+
+  it("reports no rows affected for statements that change nothing", function()
+    for i = 1, 5 do db:exec("INSERT INTO t (n) VALUES (?)", i) end
+    assert.are.equal(5, db:exec("UPDATE t SET n = n + 1"))
+    assert.are.equal(0, db:exec("SELECT count(*) FROM t"))
+    assert.are.equal(0, db:exec("CREATE TABLE v (x INTEGER)"))
+  end)
+
+  it("accepts a trailing comment after the one statement", function()
+    assert.are.equal(1, db:exec("INSERT INTO t (n) VALUES (?); -- why: seed", 1))
+    assert.are.equal(1, db:exec("INSERT INTO t (n) VALUES (?) /* note */ ;", 2))
   end)
 
   it("streams a query and allows exec inside the loop", function()

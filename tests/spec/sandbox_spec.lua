@@ -96,6 +96,20 @@ describe("script sandbox", function()
     csb.set_limits({ instructions = 0 })
   end)
 
+  it("keeps the budget of an outer call after a nested call failed", function()
+    local csb = require("n9e.sandbox")
+    csb.set_limits({ instructions = 2000000 })
+    local n = 0
+    local ok, err = csb.call(function()
+      csb.call(function() error("inner", 0) end)
+      for _ = 1, 5e7 do n = n + 1 end
+    end)
+    csb.set_limits({ instructions = 0 })
+    assert.is_false(ok)
+    assert.are.equal("instructions", err.kind)
+    assert.is_true(n < 5e7)
+  end)
+
   it("stops a runaway loop with the time budget", function()
     local csb = require("n9e.sandbox")
     csb.set_limits({ seconds = 0.2 })
