@@ -58,7 +58,9 @@ enum { DB_OK = 0, DB_ERR = -1, DB_DONE = 1, DB_TIMEOUT = 2 };
 typedef struct {
     const char *engine; /* "sqlite", "postgres", "mysql" */
     char *path;         /* sqlite file */
-    char *host, *user, *password, *dbname, *params;
+    char *host, *user, *password, *dbname;
+    char *params;       /* "k=v&k=v", keys and values percent-encoded */
+    char *socket;       /* MySQL unix socket (Go DSN "unix(/path)") */
     int port;
     int read_only; /* open for reading only; nothing may be created */
 } db_target;

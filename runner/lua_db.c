@@ -16,6 +16,7 @@
 
 #include "driver.h"
 #include "dsn.h"
+#include "n9e_config.h"
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -520,40 +521,98 @@ static int conn_index(lua_State *L)
     return 1;
 }
 
-/* n9e.db.open(dsn [, {read_only = bool}]) -> connection
- * | raises {kind="dsn"|"connect", message} */
+static int raise_open(lua_State *L, const char *kind, const char *msg)
+{
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, msg);
+    lua_setfield(L, -2, "message");
+    lua_pushstring(L, kind);
+    lua_setfield(L, -2, "kind");
+    return lua_error(L);
+}
+
+static const char *opt_string(lua_State *L, int opts, const char *key)
+{
+    if (!lua_istable(L, opts))
+        return NULL;
+    lua_getfield(L, opts, key);
+    const char *v = lua_tostring(L, -1); /* stays alive: opts holds it */
+    lua_pop(L, 1);
+    return v;
+}
+
+/* The target from the options: --n9e-config, else the DSN text; then the
+ * password from --password-file or $N9E_MIGRATE_PASSWORD.  The DSN of a
+ * Nightingale config (it holds the password) never reaches Lua. */
+static int resolve_target(lua_State *L, const char *text, int opts, db_target *t, char *msg,
+                          size_t len)
+{
+    const char *config = opt_string(L, opts, "n9e_config");
+    int rc;
+    if (config) {
+        char *dbtype = NULL, *dsn = NULL;
+        if (n9e_config_read_db(config, &dbtype, &dsn, msg, len) != 0)
+            return -1;
+        char inner[256];
+        rc = dsn_parse_as(dbtype, dsn, t, inner, sizeof inner);
+        if (rc != 0)
+            snprintf(msg, len, "%s: [DB] DSN: %s", config, inner);
+        free(dbtype);
+        memset(dsn, 0, strlen(dsn));
+        free(dsn);
+    } else {
+        rc = dsn_parse(text, t, msg, len);
+    }
+    if (rc != 0)
+        return -1;
+    const char *pwfile = opt_string(L, opts, "password_file");
+    const char *pwenv = getenv("N9E_MIGRATE_PASSWORD");
+    char *pw = NULL;
+    if (pwfile && !(pw = dsn_read_password_file(pwfile, msg, len))) {
+        dsn_free(t);
+        return -1;
+    }
+    if (pw || (!t->password && pwenv && *pwenv)) {
+        rc = dsn_set_password(t, pw ? pw : pwenv);
+        if (pw) {
+            memset(pw, 0, strlen(pw));
+            free(pw);
+        }
+        if (rc != 0) {
+            dsn_free(t);
+            snprintf(msg, len, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* n9e.db.open(dsn [, {read_only=, n9e_config=, password_file=}])
+ * -> connection | raises {kind="dsn"|"connect", message} */
 static int db_open(lua_State *L)
 {
-    const char *text = luaL_checkstring(L, 1);
+    const char *text = luaL_optstring(L, 1, NULL);
     int read_only = 0;
     if (lua_istable(L, 2)) {
         lua_getfield(L, 2, "read_only");
         read_only = lua_toboolean(L, -1);
         lua_pop(L, 1);
     }
-    lua_settop(L, 1);
+    lua_settop(L, 2);
     conn_ud *c = lua_newuserdatauv(L, sizeof *c, 0);
     memset(c, 0, sizeof *c);
     luaL_setmetatable(L, CONN_MT);
     db_target t;
-    char msg[256];
-    if (dsn_parse(text, &t, msg, sizeof msg) != 0) {
-        lua_createtable(L, 0, 2);
+    char msg[512];
+    if (resolve_target(L, text, 2, &t, msg, sizeof msg) != 0) {
         lua_pushfstring(L, "bad connection string: %s", msg);
-        lua_setfield(L, -2, "message");
-        lua_pushliteral(L, "dsn");
-        lua_setfield(L, -2, "kind");
-        return lua_error(L);
+        return raise_open(L, "dsn", lua_tostring(L, -1));
     }
     const db_driver *drv = driver_for(t.engine);
     if (!drv) {
-        lua_createtable(L, 0, 2);
         lua_pushfstring(L, "engine '%s' is not built into this binary", t.engine);
-        lua_setfield(L, -2, "message");
-        lua_pushliteral(L, "dsn");
-        lua_setfield(L, -2, "kind");
         dsn_free(&t);
-        return lua_error(L);
+        return raise_open(L, "dsn", lua_tostring(L, -1));
     }
     c->drv = drv;
     c->redacted = dsn_redact(&t);
@@ -563,15 +622,9 @@ static int db_open(lua_State *L)
     int rc = drv->connect(&t, &conn, &err);
     dsn_free(&t);
     if (rc != DB_OK) {
-        lua_createtable(L, 0, 3);
         lua_pushfstring(L, "cannot connect to %s: %s", c->redacted ? c->redacted : "database",
                         err.message);
-        lua_setfield(L, -2, "message");
-        lua_pushliteral(L, "connect");
-        lua_setfield(L, -2, "kind");
-        lua_pushstring(L, err.sqlstate);
-        lua_setfield(L, -2, "sqlstate");
-        return lua_error(L);
+        return raise_open(L, "connect", lua_tostring(L, -1));
     }
     c->conn = conn;
     return 1;

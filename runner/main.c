@@ -6,6 +6,7 @@
  * through host_run.  Exit codes are documented in the README.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "dsn.h"
 #include "host.h"
 
 #include <errno.h>
@@ -34,6 +35,8 @@ enum {
     OPT_ALLOW_PATH,
     OPT_TO,
     OPT_SPEC_DIR,
+    OPT_N9E_CONFIG,
+    OPT_PASSWORD_FILE,
 };
 
 /* Options every command accepts. */
@@ -48,13 +51,22 @@ enum {
         {"max-instructions", required_argument, NULL, OPT_MAX_INSTRUCTIONS},                      \
         {"step-timeout", required_argument, NULL, OPT_STEP_TIMEOUT},                              \
         {"allow-path", required_argument, NULL, OPT_ALLOW_PATH},                                  \
+        {"n9e-config", required_argument, NULL, OPT_N9E_CONFIG},                                  \
+        {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},                            \
         {"quiet", no_argument, NULL, 'q'}, {"verbose", no_argument, NULL, 'v'},                   \
         {"help", no_argument, NULL, 'h'}
 
 static const char COMMON_HELP[] =
     "Options for every command:\n"
-    "  --db DSN              database: sqlite:PATH or a file path (default ./n9e.db,\n"
-    "                        or $N9E_MIGRATE_DB when set)\n"
+    "  --db DSN              database (default $N9E_MIGRATE_DB, else ./n9e.db):\n"
+    "                        sqlite:PATH or a file path, postgres://user@host:port/db,\n"
+    "                        mysql://user@host:port/db, Nightingale's Go-MySQL DSN\n"
+    "                        user@tcp(host:port)/db?... or its PostgreSQL DSN\n"
+    "                        'host=... port=... user=... dbname=...'\n"
+    "  --n9e-config FILE     take DBType and DSN from the [DB] table of Nightingale's\n"
+    "                        config.toml instead of --db\n"
+    "  --password-file FILE  the database password, first line of FILE (else\n"
+    "                        $N9E_MIGRATE_PASSWORD, else the DSN's own)\n"
     "  --json                one JSON document on stdout instead of text\n"
     "  --scripts DIR         migration scripts from DIR instead of the built-in ones\n"
     "  --lua-path DIR        load the Lua library from DIR before the built-in one\n"
@@ -150,6 +162,32 @@ static int parse_number(const char *s, double max, double *out)
     return 0;
 }
 
+/* A password given in --db stays usable (the option now points at a copy)
+ * but is blanked in argv, so `ps` and /proc/PID/cmdline no longer show it,
+ * as the mysql client does for -p.  Prefer --password-file or
+ * $N9E_MIGRATE_PASSWORD: argv is readable until this runs. */
+static void scrub_passwords(host_option *opts, int nopts, char **owned)
+{
+    for (int i = 0; i < nopts; i++) {
+        if (strcmp(opts[i].key, "db") != 0)
+            continue;
+        db_target t;
+        char msg[256];
+        if (dsn_parse(opts[i].value, &t, msg, sizeof msg) != 0)
+            continue; /* reported later, without quoting the text */
+        int has_password = t.password != NULL;
+        dsn_free(&t);
+        if (!has_password)
+            continue;
+        char *copy = strdup(opts[i].value);
+        if (!copy)
+            continue;
+        char *arg = (char *)opts[i].value;
+        memset(arg, 'x', strlen(arg));
+        opts[i].value = owned[i] = copy;
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -232,11 +270,16 @@ int main(int argc, char **argv)
         case OPT_LOG_FILE:
         case OPT_ALLOW_PATH:
         case OPT_TO:
+        case OPT_N9E_CONFIG:
+        case OPT_PASSWORD_FILE:
         case OPT_SPEC_DIR: opts[nopts++] = (host_option){optname, optarg ? optarg : "true"}; break;
         case ':': rc = usage_error(cmd, "option '%s' needs a value", argv[optind - 1]); break;
         default: rc = usage_error(cmd, "unknown option '%s'", argv[optind - 1]); break;
         }
     }
+    char **owned = calloc((size_t)argc + 1, sizeof *owned);
+    if (rc < 0 && owned)
+        scrub_passwords(opts, nopts, owned);
     if (rc < 0) {
         int npos = argc - optind;
         if (npos < cmd->min_args || npos > cmd->max_args)
@@ -259,6 +302,9 @@ int main(int argc, char **argv)
             rc = host_run(&ha);
         }
     }
+    for (int i = 0; owned && i < nopts; i++)
+        free(owned[i]);
+    free(owned);
     free(opts);
     return rc;
 }

@@ -2,9 +2,12 @@
 ---   1. take the run-wide lock;  2. read history, plan;  3. prechecks;
 ---   4. per version: up + convert + verify + history row, all or nothing;
 ---   5. commit; report.
---- On SQLite the lock is the write transaction (BEGIN IMMEDIATE) and each
---- version is a savepoint inside it, so the lock is held for the whole run
---- and a failed version rolls back to exactly the state before it.
+--- Each version runs in a savepoint, so a failed version rolls back to
+--- exactly the state before it.  On SQLite the lock is the write
+--- transaction (BEGIN IMMEDIATE): the run is one transaction and the lock
+--- lasts as long.  On PostgreSQL the lock is a session-level advisory lock
+--- and each version commits on its own, so tables altered by one version
+--- are not kept locked while the next one runs.
 local errors = require("migrate.errors")
 local history = require("migrate.history")
 local log = require("migrate.log")
@@ -163,7 +166,10 @@ function M.run(conn, scripts, opts)
     errors.raise(errors.LOCK, ("lock not obtained within %g s: another runner holds it")
       :format(opts.lock_timeout))
   end
+  -- the lock is the transaction on SQLite; elsewhere one is opened here
+  local lock_is_tx = conn:in_transaction()
   local ok, result = pcall(function()
+    if not lock_is_tx then conn:begin() end
     local managed = history.exists(conn)
     local plan = planner.plan(scripts, history.read(conn), opts.to)
     planner.check(plan)
@@ -186,6 +192,10 @@ function M.run(conn, scripts, opts)
       end
       res.applied[#res.applied + 1] = info
       res.current = s.version
+      if not lock_is_tx then -- commit each version; the advisory lock stays
+        conn:commit()
+        conn:begin()
+      end
     end
     conn:commit()
     res.outcome = res.outcome or "applied"

@@ -26,9 +26,14 @@ end
 --- Settings shared by every command, from the parsed options.
 local function settings(a)
   local o = a.opts
+  if o.db and o["n9e-config"] then
+    errors.raise(errors.USAGE, "give either --db or --n9e-config, not both")
+  end
   local s = {
     json = o.json ~= nil,
-    db = o.db or sys.getenv("N9E_MIGRATE_DB") or "./n9e.db",
+    db = o.db or (not o["n9e-config"] and (sys.getenv("N9E_MIGRATE_DB") or "./n9e.db")) or nil,
+    n9e_config = o["n9e-config"],
+    password_file = o["password-file"],
     scripts_dir = o.scripts,
     allowed_paths = a.opts_list["allow-path"] or {},
     lock_timeout = number_opt(o, "lock-timeout", 60),
@@ -52,7 +57,8 @@ end
 --- read_only: for commands that only look (plan, status, history, verify);
 --- they never create or change the database.
 local function open_db(s, read_only)
-  local ok, conn = pcall(dbmod.open, s.db, { read_only = read_only })
+  local ok, conn = pcall(dbmod.open, s.db, { read_only = read_only, n9e_config = s.n9e_config,
+                                            password_file = s.password_file })
   if not ok then
     local e = conn
     local code = (type(e) == "table" and e.kind == "dsn") and errors.USAGE or errors.REFUSED

@@ -308,6 +308,8 @@ static void expect_connect_error(const char *pw, const char *params, const char 
     assert_null(c);
     if (!strstr(err.message, want))
         fail_msg("expected '%s' in: %s", want, err.message);
+    if (strcmp(err.sqlstate, "08001") != 0 && strcmp(err.sqlstate, "") != 0)
+        fail_msg("unexpected SQLSTATE %s", err.sqlstate);
     if (strstr(err.message, password()) || strstr(err.message, pw))
         fail_msg("the password leaked into: %s", err.message);
 }
@@ -330,6 +332,7 @@ static void test_connect_errors(void **state)
     assert_int_equal(D->connect(&t, &c, &err), DB_ERR);
     assert_null(c);
     assert_non_null(strstr(err.message, "port 1"));
+    assert_string_equal(err.sqlstate, "08001");
     if (strstr(err.message, password()))
         fail_msg("the password leaked into: %s", err.message);
 
@@ -1089,6 +1092,14 @@ static void test_read_only(void **state)
     xexec(f->c, "INSERT INTO r VALUES (5)");
     assert_int_equal(D->commit(f->c, &err), DB_OK);
     assert_int_equal(scalar(f->c, "SELECT count(*) FROM r"), 4);
+
+    /* a transaction that ends while read-only takes the mode with it */
+    assert_int_equal(D->begin(f->c, 0, &err), DB_OK);
+    assert_int_equal(D->set_read_only(f->c, 1, &err), DB_OK);
+    assert_int_equal(D->rollback(f->c, &err), DB_OK);
+    assert_int_equal(D->set_read_only(f->c, 0, &err), DB_OK);
+    xexec(f->c, "INSERT INTO r VALUES (6)");
+    assert_int_equal(scalar(f->c, "SELECT count(*) FROM r"), 5);
 }
 
 /* ---- quote_ident --------------------------------------------------------- */
@@ -1328,6 +1339,7 @@ static void test_broken_connection(void **state)
         ;
     assert_int_equal(rc, DB_ERR);
     assert_true(strlen(err.message) > 0);
+    assert_string_equal(err.sqlstate, "08006");
     D->cursor_close(cur);
     memset(&err, 0, sizeof err);
     assert_int_equal(D->exec(f->c, "SELECT 1", NULL, 0, NULL, &err), DB_ERR);
