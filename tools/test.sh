@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs, builds and runs every test: the C unit tests (also under
+# Installs, builds, starts throwaway PostgreSQL and MariaDB servers on
+# loopback (tools/servers.sh) and runs every test: the C unit tests (also under
 # valgrind), the busted specs and the CLI tests, once in a normal build
 # and once under AddressSanitizer + UBSan (exit code 99 on any report, so a
 # report can never pass for an expected exit code); luacheck over lua/ and
@@ -9,6 +10,10 @@ cd "$(dirname "$0")/.."
 tools/install-deps.sh
 
 jobs="$(nproc)"
+
+echo "== database servers (PostgreSQL, MariaDB) on loopback"
+eval "$(tools/servers.sh start)"
+trap 'tools/servers.sh stop' EXIT
 
 echo "== luacheck"
 luacheck --no-color -q lua scripts tests/spec tests/cli
