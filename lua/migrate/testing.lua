@@ -26,7 +26,8 @@ end
 function M.sqlite()
   local path = M.tmpname(".db")
   local conn = dbmod.open("sqlite:" .. path)
-  local wrapper = setmetatable({ path = path }, {
+  local wrapper = setmetatable({ path = path, dsn = "sqlite:" .. path,
+                                 open = function() return dbmod.open("sqlite:" .. path) end }, {
     __index = function(_, k)
       local v = conn[k]
       if type(v) == "function" then return function(_, ...) return v(conn, ...) end end
@@ -57,6 +58,61 @@ function M.script_dir(files)
     for _, p in ipairs(written) do os.remove(p) end
     os.remove(dir)
   end
+end
+
+--- The engine specs run against: $N9E_TEST_ENGINE (sqlite, the default;
+--- postgres; mysql).
+function M.engine()
+  return os.getenv("N9E_TEST_ENGINE") or "sqlite"
+end
+
+local SERVER_ENV = { postgres = "N9E_TEST_PG_DSN", mysql = "N9E_TEST_MYSQL_DSN" }
+local password_file
+
+--- The test servers' password, handed to db.open through a 0600 file so
+--- that it never sits in a DSN string.
+local function server_password_file()
+  if password_file then return password_file end
+  local pw = os.getenv("N9E_TEST_PASSWORD")
+  if not pw then return nil end
+  password_file = M.tmpname(".pw")
+  local f = assert(io.open(password_file, "w"))
+  f:write(pw, "\n")
+  f:close()
+  return password_file
+end
+
+--- A throwaway database of the test engine: SQLite, a temporary file; a
+--- server engine, a fresh database on the test server (tools/servers.sh),
+--- dropped on close.  The handle forwards every db method and has
+--- `dsn` and `open()` (another connection to the same database).
+function M.db(engine)
+  engine = engine or M.engine()
+  if engine == "sqlite" then return M.sqlite() end
+  local admin_dsn = os.getenv(SERVER_ENV[engine] or "")
+  assert(admin_dsn, ("engine %s: set %s (tools/servers.sh start prints it)")
+    :format(engine, tostring(SERVER_ENV[engine])))
+  local opts = { password_file = server_password_file() }
+  local admin = dbmod.open(admin_dsn, opts)
+  local name = ("n9e_t_%d_%d"):format(math.floor(sys.now() * 1000) % 100000000, math.random(1, 1e9))
+  admin:exec("CREATE DATABASE " .. admin:quote_ident(name))
+  local dsn = admin_dsn:gsub("/[^/?]*(%??[^/]*)$", "/" .. name .. "%1")
+  local conn = dbmod.open(dsn, opts)
+  local function open() return dbmod.open(dsn, opts) end
+  return setmetatable({ dsn = dsn, open = open, conn = conn, password_file = opts.password_file }, {
+    __index = function(_, k)
+      local v = conn[k]
+      if type(v) == "function" then return function(_, ...) return v(conn, ...) end end
+      return v
+    end,
+    __close = function()
+      conn:close()
+      local drop = "DROP DATABASE " .. admin:quote_ident(name)
+      if engine == "postgres" then drop = drop .. " WITH (FORCE)" end
+      admin:exec(drop)
+      admin:close()
+    end,
+  })
 end
 
 local function raw(db) return rawget(db, "conn") or db end
