@@ -15,6 +15,7 @@
 #include <lua.h>
 #include <openssl/evp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,17 @@ static int sys_username(lua_State *L)
     else
         lua_pushfstring(L, "uid:%d", (int)geteuid());
     return 1;
+}
+
+/* sys.kill_self(): SIGKILL this process, for crash-safety tests (see
+ * migrate/failpoint.lua): no handler, no cleanup, exactly like a crash. */
+static int sys_kill_self(lua_State *L)
+{
+    (void)L;
+    fflush(stdout);
+    fflush(stderr);
+    kill(getpid(), SIGKILL);
+    return 0;
 }
 
 static int sys_getenv(lua_State *L)
@@ -295,6 +307,7 @@ int luaopen_n9e_sys(lua_State *L)
         {"getenv", sys_getenv},
         {"hostname", sys_hostname},
         {"isatty", sys_isatty},
+        {"kill_self", sys_kill_self},
         {"list_files", sys_list_files},
         {"mkdir_p", sys_mkdir_p},
         {"monotonic", sys_monotonic},

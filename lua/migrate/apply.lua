@@ -9,6 +9,7 @@
 --- and each version commits on its own, so tables altered by one version
 --- are not kept locked while the next one runs.
 local errors = require("migrate.errors")
+local failpoint = require("migrate.failpoint")
 local history = require("migrate.history")
 local log = require("migrate.log")
 local planner = require("migrate.planner")
@@ -25,11 +26,19 @@ local SCRIPT_METHODS = { "exec", "exec_script", "query", "first", "scalar", "quo
                          "server_version", "tables", "columns", "indexes", "table_exists",
                          "column_exists", "index_exists", "catalog" }
 
-function M.script_handle(conn)
+function M.script_handle(conn, step)
   local h = {}
   for _, name in ipairs(SCRIPT_METHODS) do
     local f = conn[name]
     h[name] = function(_, ...) return f(conn, ...) end
+  end
+  if failpoint.armed and step then
+    local n, exec = 0, h.exec
+    h.exec = function(self, ...)
+      n = n + 1
+      failpoint.hit(("exec:%s:%d"):format(step, n))
+      return exec(self, ...)
+    end
   end
   h.tx = function(_, fn) return conn:tx(fn, h) end
   h.dialect = conn.dialect
@@ -82,7 +91,7 @@ local function run_step(conn, s, plan, step, read_only)
   if not fn then return true end
   local t0 = sys.monotonic()
   if read_only then conn:set_read_only(true) end
-  local ok, err = sandbox.call(fn, M.script_handle(conn), context(s, plan, step))
+  local ok, err = sandbox.call(fn, M.script_handle(conn, step), context(s, plan, step))
   if read_only then conn:set_read_only(false) end
   local ms = math.floor((sys.monotonic() - t0) * 1000 + 0.5)
   log.debug("step", ("%s %s: %s in %d ms"):format(s.version, step, ok and "ok" or "failed", ms),
@@ -143,6 +152,7 @@ local function apply_version(conn, s, plan)
   if ok then ok, report = run_step(conn, s, plan, "verify", true) end
   local ms = math.floor((sys.monotonic() - t0) * 1000 + 0.5)
   if ok then
+    failpoint.hit("before_history", s.version)
     record(conn, s, "migrate", "applied", started, ms)
     conn:release("n9e_version")
     log.info("version.applied", ("applied %s (%s) in %d ms"):format(s.version, s.description, ms),
@@ -166,6 +176,7 @@ function M.run(conn, scripts, opts)
     errors.raise(errors.LOCK, ("lock not obtained within %g s: another runner holds it")
       :format(opts.lock_timeout))
   end
+  failpoint.hit("after_lock")
   -- the lock is the transaction on SQLite; elsewhere one is opened here
   local lock_is_tx = conn:in_transaction()
   local ok, result = pcall(function()
@@ -174,6 +185,7 @@ function M.run(conn, scripts, opts)
     local plan = planner.plan(scripts, history.read(conn), opts.to)
     planner.check(plan)
     prechecks(conn, plan, managed)
+    failpoint.hit("after_plan")
     local res = { from = plan.current, current = plan.current, target = plan.target,
                   applied = {}, exit = errors.OK }
     if #plan.pending == 0 then
@@ -196,6 +208,7 @@ function M.run(conn, scripts, opts)
         conn:commit()
         conn:begin()
       end
+      failpoint.hit("after_version", s.version)
     end
     conn:commit()
     res.outcome = res.outcome or "applied"

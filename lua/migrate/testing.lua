@@ -115,7 +115,7 @@ function M.db(engine)
   })
 end
 
-local function raw(db) return rawget(db, "conn") or db end
+local function raw(db) return type(db) == "table" and rawget(db, "conn") or db end
 
 --- Load scripts (the built-in ones, or opts.scripts dir) for db's dialect.
 function M.scripts(db, opts)

@@ -1,0 +1,181 @@
+-- Concurrent runners, crashes and cut connections, on the engine named by
+-- $N9E_TEST_ENGINE (ctest runs this on every engine).  Drives the real
+-- binary (N9E_BIN) against a throwaway database per test.
+local testing = require("migrate.testing")
+local sys = require("n9e.sys")
+
+local BIN = assert(os.getenv("N9E_BIN"), "set N9E_BIN to the n9e-lua-migrate binary")
+local ENGINE = testing.engine()
+
+local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+local work, db
+
+local function target_args()
+  local a = "--db " .. q(db.dsn)
+  if db.password_file then a = a .. " --password-file " .. q(db.password_file) end
+  return a
+end
+
+--- Run the binary; returns exit code (or 128+signal), stdout, stderr.
+local function mig(args, env)
+  local errf = work .. "/stderr.txt"
+  local p = io.popen(("cd %s && %s %s %s %s 2>%s"):format(q(work), env or "", q(BIN), args,
+                                                          target_args(), q(errf)))
+  local out = p:read("a")
+  local _, how, code = p:close()
+  local f = io.open(errf)
+  local err = f:read("a")
+  f:close()
+  return how == "signal" and 128 + code or code, out, err
+end
+
+local function write(name, text)
+  assert(sys.mkdir_p((work .. "/" .. name):match("^(.*)/")))
+  assert(sys.write_file(work .. "/" .. name, text))
+end
+
+-- Three versions; every step does real DDL/DML so that a crash anywhere
+-- leaves something to undo.
+local SCRIPTS = {
+  ["s/v1.lua"] = [[return { version = "1.0.0", description = "one",
+  up = function(db)
+    db:exec("CREATE TABLE a (id INTEGER, v VARCHAR(32))")
+    db:exec("CREATE INDEX a_v ON a (v)")
+  end,
+  convert = function(db)
+    db:exec("INSERT INTO a (id, v) VALUES (1, 'one')")
+    db:exec("INSERT INTO a (id, v) VALUES (2, 'two')")
+  end }]],
+  ["s/v2.lua"] = [[return { version = "1.1.0", description = "two",
+  up = function(db)
+    db:exec("CREATE TABLE b (id INTEGER)")
+    db:exec("ALTER TABLE a ADD COLUMN w VARCHAR(32)")
+  end,
+  convert = function(db)
+    db:exec("UPDATE a SET w = v")
+    db:exec("INSERT INTO b (id) VALUES (1)")
+    local t = os.clock() while os.clock() - t < 0.05 do end
+  end }]],
+  ["s/v3.lua"] = [[return { version = "1.2.0", description = "three",
+  up = function(db) db:exec("CREATE TABLE c (id INTEGER)") end }]],
+}
+
+local function state()
+  local s = { tables = {}, rows = {} }
+  for _, t in ipairs(db:tables()) do
+    if t ~= "n9e_migrate_history" then
+      local cols = {}
+      for _, c in ipairs(db:columns(t)) do cols[#cols + 1] = c.name end
+      s.tables[#s.tables + 1] = t .. "(" .. table.concat(cols, ",") .. ")"
+    end
+  end
+  table.sort(s.tables)
+  if db:table_exists("a") then
+    local cols = db:column_exists("a", "w") and "id, v, w" or "id, v"
+    for r in db:query("SELECT " .. cols .. " FROM a ORDER BY id") do
+      s.rows[#s.rows + 1] = table.concat({ r.id, r.v, r.w or "-" }, "|")
+    end
+  end
+  return s
+end
+
+local function applied()
+  local out = {}
+  for _, r in ipairs(testing.history(db)) do
+    out[#out + 1] = r.version .. ":" .. r.outcome
+  end
+  return out
+end
+
+local FINAL = { tables = { "a(id,v,w)", "b(id)", "c(id)" }, rows = { "1|one|one", "2|two|two" } }
+local AT_1_0 = { tables = { "a(id,v)" }, rows = { "1|one|-", "2|two|-" } }
+local EMPTY = { tables = {}, rows = {} }
+
+before_each(function()
+  work = testing.tmpname(".eng")
+  assert(sys.mkdir_p(work))
+  for name, text in pairs(SCRIPTS) do write(name, text) end
+  db = testing.db()
+end)
+
+after_each(function()
+  getmetatable(db).__close(db)
+  os.execute("rm -rf " .. q(work))
+end)
+
+describe("engine " .. ENGINE, function()
+  it("10 runners started at once: every version applied exactly once, all exit 0", function()
+    local cmds = {}
+    for i = 1, 10 do
+      cmds[#cmds + 1] = ("( %s run --scripts s %s >out.%d 2>err.%d; echo $? >rc.%d ) &")
+        :format(q(BIN), target_args(), i, i, i)
+    end
+    os.execute(("cd %s; %s wait"):format(q(work), table.concat(cmds, " ")))
+    local up_to_date = 0
+    for i = 1, 10 do
+      local rc = io.open(("%s/rc.%d"):format(work, i)):read("l")
+      local err = io.open(("%s/err.%d"):format(work, i)):read("a")
+      local out = io.open(("%s/out.%d"):format(work, i)):read("a")
+      assert.are.equal("0", rc, err)
+      assert.is_nil(err:find("error", 1, true), err)
+      if out:find("up to date at 1.2.0", 1, true) then up_to_date = up_to_date + 1 end
+    end
+    assert.is_true(up_to_date >= 1) -- the others waited, then found nothing to do
+    assert.are.same({ "1.0.0:applied", "1.1.0:applied", "1.2.0:applied" }, applied())
+    assert.are.same(FINAL, state())
+  end)
+
+  -- Killed with SIGKILL at each point of the protocol: the database is as
+  -- before the version in flight, and the next run finishes the job.
+  local matrix = {
+    { "after_lock", EMPTY },
+    { "after_plan", EMPTY },
+    { "exec:up:2", EMPTY },         -- between the two DDL statements of 1.0.0
+    { "exec:convert:2", EMPTY },    -- mid-conversion of 1.0.0
+    { "before_history:1.0.0", EMPTY },
+    -- SQLite runs the whole run in the one transaction that is its lock
+    { "after_version:1.0.0", ENGINE == "sqlite" and EMPTY or AT_1_0 },
+    { "before_history:1.1.0", ENGINE == "sqlite" and EMPTY or AT_1_0 },
+  }
+  for _, case in ipairs(matrix) do
+    it("recovers from SIGKILL at " .. case[1], function()
+      local code = mig("run --scripts s", "N9E_MIGRATE_FAILPOINT=" .. q(case[1]))
+      assert.are.equal(137, code)
+      assert.are.same(case[2], state())
+      local code2, _, err = mig("run --scripts s")
+      assert.are.equal(0, code2, err)
+      assert.are.same(FINAL, state())
+      assert.are.same({ "1.0.0:applied", "1.1.0:applied", "1.2.0:applied" }, applied())
+    end)
+  end
+
+  if ENGINE ~= "sqlite" then
+    it("recovers when the server cuts the connection mid-version", function()
+      write("s/v2.lua", [[return { version = "1.1.0", description = "two",
+  up = function(db)
+    db:exec("CREATE TABLE b (id INTEGER)")
+    local t = os.clock() while os.clock() - t < 2 do end
+    db:exec("ALTER TABLE a ADD COLUMN w VARCHAR(32)")
+  end }]])
+      assert.are.equal(0, (mig("run --scripts s --to 1.0.0")))
+      local kill = ENGINE == "postgres"
+        and "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+          .. "AND pid <> pg_backend_pid() AND state = 'idle in transaction'"
+        or nil
+      local admin = db.open()
+      local p = io.popen(("cd %s && %s run --scripts s %s 2>&1; echo rc=$?"):format(q(work), q(BIN), target_args()))
+      os.execute("sleep 0.7")
+      if kill then admin:exec(kill) end
+      local out = p:read("a")
+      p:close()
+      admin:close()
+      assert.matches("rc=1", out)
+      assert.are.same(AT_1_0, state())
+      write("s/v2.lua", SCRIPTS["s/v2.lua"])
+      local code, _, err = mig("run --scripts s")
+      assert.are.equal(0, code, err)
+      assert.are.same(FINAL, state())
+    end)
+  end
+end)
