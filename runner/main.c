@@ -102,6 +102,12 @@ static const command commands[] = {
     {"history", "history", "every recorded apply attempt, oldest first", "", 0, 0, 0, 0},
     {"verify", "verify", "re-run the verify step of every applied version (read-only)",
      "Exit 4 when a verification fails.\n", 0, 0, 0, 0},
+    {"repair", "repair", "finish what an interrupted or unrestored run left behind",
+     "Takes the migration lock. On MySQL/MariaDB, undoes every version whose journal\n"
+     "is still open (a run that died, or one that exited 6) and checks the schema\n"
+     "against the snapshot taken before it; `run` does the same by itself first.\n"
+     "Exit 6 when the state before the version cannot be restored.\n",
+     0, 0, 0, 0},
     {"new", "new VERSION DESCRIPTION [--spec-dir DIR]",
      "scaffold a migration script and its busted spec",
      "Writes <scripts>/VERSION.lua (--scripts DIR, default ./scripts) and\n"

@@ -11,6 +11,7 @@
 local errors = require("migrate.errors")
 local failpoint = require("migrate.failpoint")
 local history = require("migrate.history")
+local journal = require("migrate.journal")
 local log = require("migrate.log")
 local planner = require("migrate.planner")
 local sandbox = require("migrate.sandbox")
@@ -26,11 +27,19 @@ local SCRIPT_METHODS = { "exec", "exec_script", "query", "first", "scalar", "quo
                          "server_version", "tables", "columns", "indexes", "table_exists",
                          "column_exists", "index_exists", "catalog" }
 
-function M.script_handle(conn, step)
+function M.script_handle(conn, step, jv)
   local h = {}
   for _, name in ipairs(SCRIPT_METHODS) do
     local f = conn[name]
     h[name] = function(_, ...) return f(conn, ...) end
+  end
+  if jv then -- MySQL: every statement journaled with its undo first
+    local raw_exec = conn.exec
+    local function exec(sql, ...) return raw_exec(conn, sql, ...) end
+    h.exec = function(_, sql, ...) return jv:exec(exec, sql, ...) end
+    h.exec_script = function(_, sql)
+      for _, stmt in ipairs(journal.split(sql)) do jv:exec(exec, stmt) end
+    end
   end
   if failpoint.armed and step then
     local n, exec = 0, h.exec
@@ -86,12 +95,13 @@ local function describe(err, s, step)
   }
 end
 
-local function run_step(conn, s, plan, step, read_only)
+local function run_step(conn, s, plan, step, read_only, jv)
   local fn = s.module[step]
   if not fn then return true end
   local t0 = sys.monotonic()
   if read_only then conn:set_read_only(true) end
-  local ok, err = sandbox.call(fn, M.script_handle(conn, step), context(s, plan, step))
+  local ok, err = sandbox.call(fn, M.script_handle(conn, step, not read_only and jv or nil),
+                               context(s, plan, step))
   if read_only then conn:set_read_only(false) end
   local ms = math.floor((sys.monotonic() - t0) * 1000 + 0.5)
   log.debug("step", ("%s %s: %s in %d ms"):format(s.version, step, ok and "ok" or "failed", ms),
@@ -168,6 +178,62 @@ local function apply_version(conn, s, plan)
   return false, report
 end
 
+--- MySQL/MariaDB: the version is held by the journal, not a transaction.
+local function apply_version_journaled(conn, s, plan)
+  local started, t0 = sys.now(), sys.monotonic()
+  local jv = journal.begin(conn, s.version)
+  local ok, report = run_step(conn, s, plan, "up", false, jv)
+  if ok then ok, report = run_step(conn, s, plan, "convert", false, jv) end
+  if ok and conn:in_transaction() then conn:commit() end -- a script's open DML
+  if ok then ok, report = run_step(conn, s, plan, "verify", true) end
+  local ms = math.floor((sys.monotonic() - t0) * 1000 + 0.5)
+  if ok then
+    failpoint.hit("before_history", s.version)
+    record(conn, s, "migrate", "applied", started, ms)
+    journal.finish(conn, s.version)
+    log.info("version.applied", ("applied %s (%s) in %d ms"):format(s.version, s.description, ms),
+             { version = s.version, duration_ms = ms })
+    return true, { version = s.version, description = s.description, duration_ms = ms }
+  end
+  if conn:in_transaction() then conn:rollback() end
+  local undone, problems = journal.undo(conn, s.version)
+  if not undone then
+    report.exit = errors.UNRESTORED
+    report.message = report.message .. "; restoring the state before it FAILED: "
+      .. table.concat(problems, "; ") .. " (run `n9e-lua-migrate repair`)"
+    record(conn, s, "migrate", "failed", started, ms, report.message)
+    log.error("version.unrestored", report.message, { version = s.version })
+    return false, report
+  end
+  record(conn, s, "migrate", "rolled_back", started, ms, report.message)
+  log.error("version.rolled_back", report.message .. "; rolled back, nothing of it remains",
+            { version = s.version, step = report.step, line = report.line,
+              sqlstate = report.sqlstate })
+  return false, report
+end
+
+--- Journals left by a run that died: versions that made it into history
+--- are cleaned up; the others are undone.  Raises exit 6 when undoing fails.
+function M.recover(conn)
+  local done = history.applied(history.read(conn))
+  local recovered = {}
+  for _, v in ipairs(journal.open_versions(conn)) do
+    if done[v] then
+      journal.finish(conn, v)
+    else
+      local ok, problems = journal.undo(conn, v)
+      if not ok then
+        errors.raise(errors.UNRESTORED, ("version %s was interrupted and could not be restored: %s")
+          :format(v, table.concat(problems, "; ")), { reasons = problems })
+      end
+      log.warn("version.recovered", ("version %s was interrupted by an earlier run; restored the state before it")
+        :format(v), { version = v })
+    end
+    recovered[#recovered + 1] = v
+  end
+  return recovered
+end
+
 --- Run the protocol.  opts: to, lock_timeout, scripts (sorted list).
 --- Returns a result table; result.exit is the process exit code.
 function M.run(conn, scripts, opts)
@@ -177,40 +243,43 @@ function M.run(conn, scripts, opts)
       :format(opts.lock_timeout))
   end
   failpoint.hit("after_lock")
-  -- the lock is the transaction on SQLite; elsewhere one is opened here
+  -- the lock is the transaction on SQLite; PostgreSQL opens one here;
+  -- MySQL/MariaDB versions are held by the journal instead
   local lock_is_tx = conn:in_transaction()
+  local journaled = conn.dialect == "mysql"
   local ok, result = pcall(function()
-    if not lock_is_tx then conn:begin() end
+    local recovered = journaled and M.recover(conn) or {}
+    if not lock_is_tx and not journaled then conn:begin() end
     local managed = history.exists(conn)
     local plan = planner.plan(scripts, history.read(conn), opts.to)
     planner.check(plan)
     prechecks(conn, plan, managed)
     failpoint.hit("after_plan")
     local res = { from = plan.current, current = plan.current, target = plan.target,
-                  applied = {}, exit = errors.OK }
+                  applied = {}, recovered = recovered, exit = errors.OK }
     if #plan.pending == 0 then
       res.outcome = "up_to_date"
-      conn:rollback() -- nothing was written; ends the lock transaction
+      if conn:in_transaction() then conn:rollback() end -- nothing was written
       return res
     end
     history.ensure(conn)
     log.info("run.start", ("%d version(s) to apply: %s -> %s"):format(#plan.pending,
              plan.current or "empty database", plan.target), { from = plan.current, to = plan.target })
     for _, s in ipairs(plan.pending) do
-      local done, info = apply_version(conn, s, plan)
+      local done, info = (journaled and apply_version_journaled or apply_version)(conn, s, plan)
       if not done then
         res.outcome, res.failed, res.exit = "failed", info, info.exit
         break
       end
       res.applied[#res.applied + 1] = info
       res.current = s.version
-      if not lock_is_tx then -- commit each version; the advisory lock stays
+      if not lock_is_tx and not journaled then -- commit each version; the lock stays
         conn:commit()
         conn:begin()
       end
       failpoint.hit("after_version", s.version)
     end
-    conn:commit()
+    if conn:in_transaction() then conn:commit() end
     res.outcome = res.outcome or "applied"
     return res
   end)
@@ -223,6 +292,23 @@ function M.run(conn, scripts, opts)
   return result
 end
 
+--- `repair`: take the lock and finish what an interrupted or unrestored
+--- run left (MySQL/MariaDB journals).  Returns { recovered = {versions} }.
+function M.repair(conn, opts)
+  if not conn:lock(M.LOCK_KEY, opts.lock_timeout) then
+    errors.raise(errors.LOCK, ("lock not obtained within %g s: another runner holds it")
+      :format(opts.lock_timeout))
+  end
+  local ok, res = pcall(function()
+    local recovered = conn.dialect == "mysql" and M.recover(conn) or {}
+    if conn:in_transaction() then conn:commit() end
+    return { recovered = recovered }
+  end)
+  pcall(conn.unlock, conn, M.LOCK_KEY)
+  if not ok then error(res, 0) end
+  return res
+end
+
 --- Re-run verify of every applied version, read-only, inside a
 --- transaction that is rolled back.  Returns { checked, failures }.
 function M.verify(conn, scripts)
@@ -230,7 +316,8 @@ function M.verify(conn, scripts)
   local failures = {}
   for _, r in ipairs(plan.refusals) do failures[#failures + 1] = { message = r } end
   local checked = {}
-  conn:begin()
+  -- MySQL's read-only mode is its own transaction (driver set_read_only)
+  if conn.dialect ~= "mysql" then conn:begin() end
   local ok, err = pcall(function()
     for _, s in ipairs(scripts) do
       if plan.applied[s.version] then
@@ -240,7 +327,7 @@ function M.verify(conn, scripts)
       end
     end
   end)
-  pcall(conn.rollback, conn)
+  if conn:in_transaction() then pcall(conn.rollback, conn) end
   if not ok then error(err, 0) end
   return { checked = checked, failures = failures, current = plan.current }
 end

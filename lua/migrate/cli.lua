@@ -92,8 +92,12 @@ function commands.run(s)
   local conn <close> = open_db(s)
   local list = load_scripts(s, conn)
   local r = apply.run(conn, list, { to = s.to, lock_timeout = s.lock_timeout })
+  for _, v in ipairs(r.recovered or {}) do
+    if not s.json then say("recovered interrupted version %s", v) end
+  end
   if s.json then
     emit_json({ ok = r.exit == 0, command = "run", outcome = r.outcome, from = r.from,
+                recovered = json.array(r.recovered or {}),
                 current = r.current, target = r.target, applied = json.array(r.applied),
                 failed = r.failed, duration_ms = r.duration_ms, exit = r.exit,
                 database = conn:target() })
@@ -217,6 +221,19 @@ function commands.verify(s)
   for _, f in ipairs(r.failures) do io.stderr:write("n9e-lua-migrate: error: ", f.message, "\n") end
   if code == 0 then say("%d version(s) verified", #r.checked) end
   return code
+end
+
+function commands.repair(s)
+  local conn <close> = open_db(s)
+  local r = apply.repair(conn, { lock_timeout = s.lock_timeout })
+  if s.json then
+    emit_json({ ok = true, command = "repair", recovered = json.array(r.recovered), exit = 0 })
+  elseif #r.recovered == 0 then
+    say("nothing to repair")
+  else
+    say("restored or finished: %s", table.concat(r.recovered, ", "))
+  end
+  return 0
 end
 
 function commands.new(s, a)

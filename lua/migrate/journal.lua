@@ -1,0 +1,390 @@
+--- Atomic versions where DDL commits implicitly (MySQL/MariaDB).
+---
+--- No transaction can hold a MySQL version, so the runner makes every step
+--- undoable before it runs and writes down how to undo it:
+---   * a snapshot of the schema is journaled when the version starts;
+---   * each statement a script runs is classified; before it runs, one
+---     journal row records the statement, the statements that undo it, and
+---     a probe that tells whether it took effect (for a crash mid-statement):
+---       CREATE TABLE t          -> DROP TABLE t
+---       CREATE INDEX i ON t     -> DROP INDEX i ON t
+---       ALTER TABLE t ADD c     -> ALTER TABLE t DROP COLUMN c
+---       ALTER TABLE t ADD INDEX -> DROP INDEX
+---       RENAME TABLE a TO b     -> RENAME TABLE b TO a
+---       DROP TABLE t            -> run as RENAME TABLE t TO n9e_drop_…, undo renames
+---                                  it back, success drops it
+---       any other ALTER, and INSERT/UPDATE/DELETE/REPLACE on a table that
+---       existed before the version -> a pre-image first (a full copy,
+---       n9e_pre_…); undo puts the copy back in place
+---   * on failure, or at the next run after a crash, the journal is undone
+---     in reverse, tables the version created and nothing undid are
+---     dropped, and the schema is compared with the snapshot.  Equal: the
+---     version is rolled back (exit 1).  Not equal, or an undo failed: the
+---     journal stays and the run exits 6; `repair` finishes the job.
+local json = require("migrate.json")
+local log = require("migrate.log")
+local sys = require("n9e.sys")
+
+local M = {}
+
+M.TABLE = "n9e_migrate_journal"
+local INTERNAL = { "^n9e_migrate_", "^n9e_pre_", "^n9e_drop_" }
+
+local function internal(name)
+  for _, p in ipairs(INTERNAL) do
+    if name:match(p) then return true end
+  end
+  return false
+end
+M.internal = internal
+
+function M.ensure(conn)
+  if conn:table_exists(M.TABLE) then return end
+  conn:exec(([[CREATE TABLE %s (
+  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  version VARCHAR(64) NOT NULL,
+  seq INT NOT NULL,
+  action VARCHAR(16) NOT NULL,
+  table_name VARCHAR(191),
+  statement TEXT,
+  undo TEXT,
+  probe TEXT,
+  state VARCHAR(16) NOT NULL,
+  created_at VARCHAR(32) NOT NULL
+) ENGINE=InnoDB]]):format(conn:quote_ident(M.TABLE)))
+end
+
+-- schema snapshots ------------------------------------------------------------
+
+--- The user tables' shape: { [table] = "col type notnull default pk;...|indexes" }.
+function M.snapshot(conn)
+  local snap = {}
+  for _, t in ipairs(conn:tables()) do
+    if not internal(t) then
+      local parts = {}
+      for _, c in ipairs(conn:columns(t)) do
+        parts[#parts + 1] = ("%s %s %s %s %s"):format(c.name, c.type, tostring(c.notnull),
+                                                     tostring(c.default), tostring(c.pk))
+      end
+      local idx = {}
+      for _, i in ipairs(conn:indexes(t)) do
+        idx[#idx + 1] = ("%s%s(%s)"):format(i.unique and "unique " or "", i.name,
+                                           table.concat(i.columns, ","))
+      end
+      snap[t] = table.concat(parts, ";") .. "|" .. table.concat(idx, ";")
+    end
+  end
+  return snap
+end
+
+--- Differences between two snapshots, as readable lines.
+function M.diff(want, have)
+  local out = {}
+  for t, shape in pairs(want) do
+    if not have[t] then
+      out[#out + 1] = "table " .. t .. " is missing"
+    elseif have[t] ~= shape then
+      out[#out + 1] = ("table %s differs: expected %s, found %s"):format(t, shape, have[t])
+    end
+  end
+  for t in pairs(have) do
+    if not want[t] then out[#out + 1] = "table " .. t .. " should not exist" end
+  end
+  table.sort(out)
+  return out
+end
+
+-- statement classification ------------------------------------------------------
+
+local function strip(sql)
+  return (sql:gsub("/%*.-%*/", " "):gsub("%-%-[^\n]*", " "):gsub("^%s+", ""):gsub("%s+$", ""))
+end
+
+local function ident(s)
+  return (s:gsub("`", ""))
+end
+
+-- Keywords are matched on an upper-cased copy; names are cut from the
+-- original text at the positions the pattern reports (N marks a name).
+local N = "()`?[%w_$]+`?()"
+
+local function matcher(s)
+  local u = s:upper()
+  return function(pat)
+    local r = table.pack(u:find(pat))
+    if not r[1] then return nil end
+    local names = {}
+    for i = 3, r.n, 2 do names[#names + 1] = ident(s:sub(r[i], r[i + 1] - 1)) end
+    return table.unpack(names)
+  end
+end
+
+--- What a statement does and how to undo it.  Returns a plan:
+---   { kind = "create_table"|"create_index"|"add_column"|"add_index"|"rename"
+---            |"drop_table"|"preimage"|"dml"|"plain", table=, name=, to= }
+--- or nil, reason for statements no compensation can be derived for.
+function M.classify(sql)
+  local s = strip(sql)
+  local m = matcher(s)
+  if m("^()SELECT()") or m("^()SET%s()") or m("^()SHOW()") or m("^()DO%s()") then
+    return { kind = "plain" }
+  end
+  local t = m("^CREATE%s+TABLE%s+IF%s+NOT%s+EXISTS%s+" .. N) or m("^CREATE%s+TABLE%s+" .. N)
+  if t then return { kind = "create_table", table = t } end
+  local i, on = m("^CREATE%s+INDEX%s+" .. N .. "%s+ON%s+" .. N)
+  if not i then i, on = m("^CREATE%s+UNIQUE%s+INDEX%s+" .. N .. "%s+ON%s+" .. N) end
+  if i then return { kind = "create_index", name = i, table = on } end
+  local a, b = m("^RENAME%s+TABLE%s+" .. N .. "%s+TO%s+" .. N .. "%s*$")
+  if a then return { kind = "rename", table = a, to = b } end
+  t = m("^DROP%s+TABLE%s+IF%s+EXISTS%s+" .. N .. "%s*$") or m("^DROP%s+TABLE%s+" .. N .. "%s*$")
+  if t then return { kind = "drop_table", table = t } end
+  t = select(2, m("^DROP%s+INDEX%s+" .. N .. "%s+ON%s+" .. N .. "%s*$"))
+  if t then return { kind = "preimage", table = t } end
+  t = m("^ALTER%s+TABLE%s+" .. N .. "%s+[^,]*$") -- one clause: maybe invertible
+  if t then
+    local col = m("^ALTER%s+TABLE%s+`?[%w_$]+`?%s+ADD%s+COLUMN%s+" .. N)
+    local idx = m("^ALTER%s+TABLE%s+`?[%w_$]+`?%s+ADD%s+INDEX%s+" .. N)
+      or m("^ALTER%s+TABLE%s+`?[%w_$]+`?%s+ADD%s+KEY%s+" .. N)
+      or m("^ALTER%s+TABLE%s+`?[%w_$]+`?%s+ADD%s+UNIQUE%s+INDEX%s+" .. N)
+      or m("^ALTER%s+TABLE%s+`?[%w_$]+`?%s+ADD%s+UNIQUE%s+KEY%s+" .. N)
+    local keyword = m("^ALTER%s+TABLE%s+`?[%w_$]+`?%s+ADD%s+" .. N)
+    local KEYWORDS = { INDEX = true, KEY = true, UNIQUE = true, PRIMARY = true, CONSTRAINT = true,
+                       FULLTEXT = true, SPATIAL = true, FOREIGN = true, COLUMN = true }
+    if not col and keyword and not KEYWORDS[keyword:upper()] then col = keyword end
+    if col then return { kind = "add_column", table = t, name = col } end
+    if idx then return { kind = "add_index", table = t, name = idx } end
+    local to = m("^ALTER%s+TABLE%s+`?[%w_$]+`?%s+RENAME%s+TO%s+" .. N .. "%s*$")
+      or m("^ALTER%s+TABLE%s+`?[%w_$]+`?%s+RENAME%s+" .. N .. "%s*$")
+    if to and to:upper() ~= "COLUMN" and to:upper() ~= "INDEX" and to:upper() ~= "KEY" then
+      return { kind = "rename", table = t, to = to }
+    end
+    return { kind = "preimage", table = t }
+  end
+  t = m("^ALTER%s+TABLE%s+" .. N) -- several clauses: copy first
+  if t then return { kind = "preimage", table = t } end
+  t = m("^INSERT%s+IGNORE%s+INTO%s+" .. N) or m("^INSERT%s+INTO%s+" .. N) or m("^REPLACE%s+INTO%s+" .. N)
+    or m("^UPDATE%s+" .. N) or m("^DELETE%s+FROM%s+" .. N)
+  if t then return { kind = "dml", table = t } end
+  return nil, ("no compensation can be derived for this statement on MySQL/MariaDB "
+               .. "(supported: CREATE TABLE/INDEX, ALTER TABLE, RENAME TABLE, DROP TABLE/INDEX, "
+               .. "INSERT/UPDATE/DELETE/REPLACE): %s"):format(s:sub(1, 80))
+end
+
+--- Split a script into statements (quotes, backticks and comments aware).
+function M.split(sql)
+  local out, buf, i, n = {}, {}, 1, #sql
+  while i <= n do
+    local c = sql:sub(i, i)
+    if c == "'" or c == '"' or c == "`" then
+      local j = i + 1
+      while j <= n do
+        local d = sql:sub(j, j)
+        if d == "\\" and c ~= "`" then j = j + 1
+        elseif d == c then
+          if sql:sub(j + 1, j + 1) == c then j = j + 1 else break end
+        end
+        j = j + 1
+      end
+      buf[#buf + 1] = sql:sub(i, j)
+      i = j + 1
+    elseif c == "-" and sql:sub(i + 1, i + 1) == "-" then
+      local j = sql:find("\n", i, true) or n
+      i = j + 1
+    elseif c == "/" and sql:sub(i + 1, i + 1) == "*" then
+      local j = sql:find("*/", i + 2, true) or n
+      i = j + 2
+    elseif c == ";" then
+      local stmt = table.concat(buf):match("^%s*(.-)%s*$")
+      if stmt ~= "" then out[#out + 1] = stmt end
+      buf = {}
+      i = i + 1
+    else
+      buf[#buf + 1] = c
+      i = i + 1
+    end
+  end
+  local stmt = table.concat(buf):match("^%s*(.-)%s*$")
+  if stmt ~= "" then out[#out + 1] = stmt end
+  return out
+end
+
+-- the journal of one version ---------------------------------------------------
+
+local Version = {}
+Version.__index = Version
+
+--- Open the journal of a version: writes the snapshot row.
+function M.begin(conn, version)
+  M.ensure(conn)
+  local self = setmetatable({ conn = conn, version = version, seq = 0, preimaged = {},
+                              created = {}, snapshot = M.snapshot(conn) }, Version)
+  self:record("snapshot", nil, nil, {}, nil, "done", json.encode(self.snapshot))
+  return self
+end
+
+function Version:record(action, tbl, stmt, undo, probe, state, extra)
+  self.seq = self.seq + 1
+  local q = self.conn:quote_ident(M.TABLE)
+  self.conn:exec(("INSERT INTO %s (version, seq, action, table_name, statement, undo, probe, state, created_at) "
+                 .. "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"):format(q),
+                 self.version, self.seq, action, tbl, extra or stmt, json.encode(json.array(undo)),
+                 probe and json.encode(probe) or nil, state, log.iso(sys.now()))
+  return self.seq
+end
+
+function Version:mark_done(seq)
+  self.conn:exec(("UPDATE %s SET state = 'done' WHERE version = ? AND seq = ?")
+    :format(self.conn:quote_ident(M.TABLE)), self.version, seq)
+end
+
+function Version:shadow_name(prefix, tbl)
+  -- MySQL identifiers are at most 64 characters
+  return ("%s%d_%s"):format(prefix, self.seq + 1, tbl):sub(1, 64)
+end
+
+--- Copy a table before it changes; undo swaps the copy back.
+function Version:preimage(tbl)
+  if self.preimaged[tbl] or self.created[tbl] or not self.conn:table_exists(tbl) then return end
+  local c = self.conn
+  local pre = self:shadow_name("n9e_pre_", tbl)
+  local qt, qp = c:quote_ident(tbl), c:quote_ident(pre)
+  local seq = self:record("preimage", tbl, "copy of " .. tbl,
+                          { "DROP TABLE IF EXISTS " .. qt, ("RENAME TABLE %s TO %s"):format(qp, qt) },
+                          { kind = "table", name = pre }, "started")
+  c:exec(("CREATE TABLE %s LIKE %s"):format(qp, qt))
+  c:exec(("INSERT INTO %s SELECT * FROM %s"):format(qp, qt))
+  self:mark_done(seq)
+  self.preimaged[tbl] = pre
+end
+
+--- Run one statement of the version, journaled.  `exec` is the raw
+--- driver call; returns what it returns.
+function Version:exec(exec, sql, ...)
+  local plan, why = M.classify(sql)
+  if not plan then error({ message = why, kind = "journal" }, 0) end
+  local c, k = self.conn, plan.kind
+  if k == "plain" then return exec(sql, ...) end
+  if k == "dml" or k == "preimage" then
+    self:preimage(plan.table)
+    return exec(sql, ...)
+  end
+  local qt = plan.table and c:quote_ident(plan.table)
+  local undo, probe
+  if k == "create_table" then
+    if c:table_exists(plan.table) then return exec(sql, ...) end -- IF NOT EXISTS no-op
+    undo, probe = { "DROP TABLE " .. qt }, { kind = "table", name = plan.table }
+    self.created[plan.table] = true
+  elseif k == "create_index" or k == "add_index" then
+    undo = { ("DROP INDEX %s ON %s"):format(c:quote_ident(plan.name), qt) }
+    probe = { kind = "index", table = plan.table, name = plan.name }
+  elseif k == "add_column" then
+    undo = { ("ALTER TABLE %s DROP COLUMN %s"):format(qt, c:quote_ident(plan.name)) }
+    probe = { kind = "column", table = plan.table, name = plan.name }
+  elseif k == "rename" then
+    undo = { ("RENAME TABLE %s TO %s"):format(c:quote_ident(plan.to), qt) }
+    probe = { kind = "table", name = plan.to }
+  elseif k == "drop_table" then
+    if not c:table_exists(plan.table) then return 0 end
+    local away = self:shadow_name("n9e_drop_", plan.table)
+    local qa = c:quote_ident(away)
+    local seq = self:record("drop_table", plan.table, sql, { ("RENAME TABLE %s TO %s"):format(qa, qt) },
+                            { kind = "table", name = away }, "started")
+    c:exec(("RENAME TABLE %s TO %s"):format(qt, qa))
+    self:mark_done(seq)
+    return 0
+  end
+  local seq = self:record("ddl", plan.table, sql, undo, probe, "started")
+  local res = exec(sql, ...)
+  self:mark_done(seq)
+  return res
+end
+
+-- undo, recovery, cleanup ------------------------------------------------------
+
+local function probe_holds(conn, p)
+  if not p then return true end
+  if p.kind == "table" then return conn:table_exists(p.name) end
+  if p.kind == "column" then return conn:table_exists(p.table) and conn:column_exists(p.table, p.name) end
+  if p.kind == "index" then return conn:table_exists(p.table) and conn:index_exists(p.table, p.name) end
+  return true
+end
+
+local function rows_of(conn, version)
+  local rows = {}
+  for r in conn:query(("SELECT seq, action, table_name, statement, undo, probe, state FROM %s "
+                       .. "WHERE version = ? ORDER BY seq"):format(conn:quote_ident(M.TABLE)), version) do
+    rows[#rows + 1] = r
+  end
+  return rows
+end
+
+--- Versions with a journal (open, or finished but not cleaned up).
+function M.open_versions(conn)
+  if not conn:table_exists(M.TABLE) then return {} end
+  local out = {}
+  for r in conn:query(("SELECT DISTINCT version FROM %s"):format(conn:quote_ident(M.TABLE))) do
+    out[#out + 1] = r.version
+  end
+  return out
+end
+
+--- Undo a version from its journal.  Returns true, or false + report.
+function M.undo(conn, version)
+  local rows = rows_of(conn, version)
+  local snapshot
+  local problems = {}
+  for i = #rows, 1, -1 do
+    local r = rows[i]
+    if r.action == "snapshot" then
+      snapshot = json.decode(r.statement)
+    else
+      local probe = r.probe and json.decode(r.probe) or nil
+      -- a statement cut by a crash may or may not have taken effect
+      local took_effect = r.state == "done" or probe_holds(conn, probe)
+      if r.action == "preimage" and r.state ~= "done" then took_effect = false end
+      if took_effect then
+        for _, stmt in ipairs(json.decode(r.undo)) do
+          local ok, err = pcall(conn.exec, conn, stmt)
+          if not ok then problems[#problems + 1] = ("undo of step %d (%s) failed: %s")
+            :format(r.seq, stmt, tostring(err)) end
+        end
+      elseif r.action == "preimage" and probe and conn:table_exists(probe.name) then
+        pcall(conn.exec, conn, "DROP TABLE " .. conn:quote_ident(probe.name)) -- half-made copy
+      end
+    end
+  end
+  if not snapshot then
+    return false, { "journal of " .. version .. " has no snapshot" }
+  end
+  -- tables the version created that no journal row covers (a crash
+  -- between CREATE and its row cannot happen: the row comes first)
+  local now = M.snapshot(conn)
+  for t in pairs(now) do
+    if not snapshot[t] then
+      local ok, err = pcall(conn.exec, conn, "DROP TABLE " .. conn:quote_ident(t))
+      if not ok then problems[#problems + 1] = tostring(err) end
+    end
+  end
+  local diff = M.diff(snapshot, M.snapshot(conn))
+  for _, d in ipairs(diff) do problems[#problems + 1] = d end
+  if #problems > 0 then return false, problems end
+  M.forget(conn, version)
+  return true
+end
+
+--- A version that finished: drop its shadow tables and its journal.
+function M.finish(conn, version)
+  for _, r in ipairs(rows_of(conn, version)) do
+    local probe = r.probe and json.decode(r.probe) or nil
+    if (r.action == "preimage" or r.action == "drop_table") and probe and conn:table_exists(probe.name) then
+      conn:exec("DROP TABLE " .. conn:quote_ident(probe.name))
+    end
+  end
+  M.forget(conn, version)
+end
+
+function M.forget(conn, version)
+  conn:exec(("DELETE FROM %s WHERE version = ?"):format(conn:quote_ident(M.TABLE)), version)
+end
+
+return M
