@@ -195,13 +195,16 @@ local function apply_version_journaled(conn, s, plan)
              { version = s.version, duration_ms = ms })
     return true, { version = s.version, description = s.description, duration_ms = ms }
   end
-  if conn:in_transaction() then conn:rollback() end
-  local undone, problems = journal.undo(conn, s.version)
+  pcall(function() if conn:in_transaction() then conn:rollback() end end)
+  -- the connection itself may be gone (server restart, KILL): then the
+  -- journal stays for the next run or `repair`
+  local called, undone, problems = pcall(journal.undo, conn, s.version)
+  if not called then undone, problems = false, { errors.text(undone) } end
   if not undone then
     report.exit = errors.UNRESTORED
     report.message = report.message .. "; restoring the state before it FAILED: "
-      .. table.concat(problems, "; ") .. " (run `n9e-lua-migrate repair`)"
-    record(conn, s, "migrate", "failed", started, ms, report.message)
+      .. table.concat(problems, "; ") .. " (the journal is kept: `n9e-lua-migrate repair` or the next run restores it)"
+    pcall(record, conn, s, "migrate", "failed", started, ms, report.message)
     log.error("version.unrestored", report.message, { version = s.version })
     return false, report
   end

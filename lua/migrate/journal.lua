@@ -47,7 +47,7 @@ function M.ensure(conn)
   action VARCHAR(16) NOT NULL,
   table_name VARCHAR(191),
   statement TEXT,
-  undo TEXT,
+  undo_sql TEXT,
   probe TEXT,
   state VARCHAR(16) NOT NULL,
   created_at VARCHAR(32) NOT NULL
@@ -225,7 +225,7 @@ end
 function Version:record(action, tbl, stmt, undo, probe, state, extra)
   self.seq = self.seq + 1
   local q = self.conn:quote_ident(M.TABLE)
-  self.conn:exec(("INSERT INTO %s (version, seq, action, table_name, statement, undo, probe, state, created_at) "
+  self.conn:exec(("INSERT INTO %s (version, seq, action, table_name, statement, undo_sql, probe, state, created_at) "
                  .. "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"):format(q),
                  self.version, self.seq, action, tbl, extra or stmt, json.encode(json.array(undo)),
                  probe and json.encode(probe) or nil, state, log.iso(sys.now()))
@@ -311,7 +311,7 @@ end
 
 local function rows_of(conn, version)
   local rows = {}
-  for r in conn:query(("SELECT seq, action, table_name, statement, undo, probe, state FROM %s "
+  for r in conn:query(("SELECT seq, action, table_name, statement, undo_sql, probe, state FROM %s "
                        .. "WHERE version = ? ORDER BY seq"):format(conn:quote_ident(M.TABLE)), version) do
     rows[#rows + 1] = r
   end
@@ -343,7 +343,7 @@ function M.undo(conn, version)
       local took_effect = r.state == "done" or probe_holds(conn, probe)
       if r.action == "preimage" and r.state ~= "done" then took_effect = false end
       if took_effect then
-        for _, stmt in ipairs(json.decode(r.undo)) do
+        for _, stmt in ipairs(json.decode(r.undo_sql)) do
           local ok, err = pcall(conn.exec, conn, stmt)
           if not ok then problems[#problems + 1] = ("undo of step %d (%s) failed: %s")
             :format(r.seq, stmt, tostring(err)) end

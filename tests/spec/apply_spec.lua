@@ -136,7 +136,7 @@ describe("apply protocol", function()
     with({ ["a.lua"] = OK_1, ["c.lua"] = s, ["d.lua"] = commit }, function(db, dir)
       local r = testing.migrate(db, { scripts = dir })
       assert.are.equal("1.2.0", r.current)
-      assert.are.equal(2, db:scalar("SELECT sum(x) FROM b"))
+      assert.are.equal(2, tonumber(db:scalar("SELECT sum(x) FROM b"))) -- DECIMAL on MySQL
       assert.matches("db.commit is not available to migration scripts", r.failed.message)
     end)
   end)
