@@ -17,11 +17,13 @@ local function target_args()
   return a
 end
 
---- Run the binary; returns exit code (or 128+signal), stdout, stderr.
-local function mig(args, env)
+--- Run the binary against the test database (or, with own_target, with
+--- only the arguments given); returns exit code (or 128+signal), stdout,
+--- stderr.
+local function mig(args, env, own_target)
   local errf = work .. "/stderr.txt"
   local p = io.popen(("cd %s && %s %s %s %s 2>%s"):format(q(work), env or "", q(BIN), args,
-                                                          target_args(), q(errf)))
+                                                          own_target and "" or target_args(), q(errf)))
   local out = p:read("a")
   local _, how, code = p:close()
   local f = io.open(errf)
@@ -158,6 +160,49 @@ describe("engine " .. ENGINE, function()
   end
 
   if ENGINE ~= "sqlite" then
+    it("never shows the password: output, errors, JSON, audit log, history, argv", function()
+      local pw = assert(os.getenv("N9E_TEST_PASSWORD"))
+      local user, rest = db.dsn:match("^%w+://([^@/]+)@(.*)$")
+      local with_pw = db.dsn:match("^%w+://") .. user .. ":" .. pw .. "@" .. rest
+      write("s/v3.lua", [[return { version = "1.2.0", description = "slow",
+  up = function(db)
+    db:exec("CREATE TABLE c (id INTEGER)")
+    local t = os.clock() while os.clock() - t < 1.5 do end
+    error("fails on purpose")
+  end }]])
+      -- a run that fails, with the password in the URL, observed from outside
+      local p = io.popen(("cd %s && { %s run --scripts s --log-file audit.jsonl --db %s >out.txt 2>err.txt & "
+                          .. "pid=$!; sleep 0.7; tr '\\0' ' ' </proc/$pid/cmdline; echo; wait $pid; echo rc=$?; }")
+                         :format(q(work), q(BIN), q(with_pw)))
+      local observed = p:read("a")
+      p:close()
+      assert.matches("rc=1", observed) -- the version failed and was rolled back
+      assert.matches("%-%-db x+ ", observed) -- argv: the whole DSN blanked
+      local texts = { observed }
+      for _, f in ipairs({ "out.txt", "err.txt", "audit.jsonl" }) do
+        texts[#texts + 1] = assert(io.open(work .. "/" .. f)):read("a")
+      end
+      assert.matches("fails on purpose", texts[3]) -- the error is reported ...
+      for _, cmd in ipairs({ "status --json", "history --json", "history", "plan --json", "verify --json",
+                             "run --scripts s --json" }) do
+        local _, out, err = mig(cmd .. " --scripts s")
+        texts[#texts + 1] = out .. err
+      end
+      -- a connection refused by the server: its message neither
+      local bad = with_pw:gsub(":(%d+)/", ":1/")
+      local code, out, err = mig("status --db " .. q(bad), nil, true)
+      assert.are.equal(3, code)
+      assert.matches("cannot connect", err)
+      texts[#texts + 1] = out .. err
+      for _, r in ipairs(testing.history(db)) do
+        for _, v in pairs(r) do texts[#texts + 1] = tostring(v) end
+      end
+      for i, t in ipairs(texts) do
+        assert.is_nil(t:find(pw, 1, true), ("text %d shows the password: %s"):format(i, t))
+      end
+      assert.matches("%*%*%*", table.concat(texts)) -- ... with the password masked
+    end)
+
     it("recovers when the server cuts the connection mid-version", function()
       write("s/v2.lua", [[return { version = "1.1.0", description = "two",
   up = function(db)
