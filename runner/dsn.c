@@ -355,7 +355,7 @@ static const char *recognise(const char *text)
     if (p > w && *p == '=')
         return "pgkv";
     if (strstr(text, "@tcp(") || strstr(text, "@unix(") || strstr(text, "@/") ||
-        !strncmp(text, "tcp(", 4) || !strncmp(text, "unix(", 5))
+        !strncmp(text, "tcp(", 4) || !strncmp(text, "unix(", 5) || unknown_network(text))
         return "gomysql";
     return NULL;
 }

@@ -249,10 +249,13 @@ function M.run(conn, scripts, opts)
   -- the lock is the transaction on SQLite; PostgreSQL opens one here;
   -- MySQL/MariaDB versions are held by the journal instead
   local lock_is_tx = conn:in_transaction()
-  local journaled = conn.dialect == "mysql"
+  local mysql = conn.dialect == "mysql"
+  -- a version is held by the journal on MySQL, and on PostgreSQL when it
+  -- declares transaction = false (CREATE INDEX CONCURRENTLY ...)
+  local function journaled(s) return mysql or (conn.dialect == "postgres" and not s.transaction) end
   local ok, result = pcall(function()
-    local recovered = journaled and M.recover(conn) or {}
-    if not lock_is_tx and not journaled then conn:begin() end
+    local recovered = (not lock_is_tx) and M.recover(conn) or {}
+    if not lock_is_tx and not mysql then conn:begin() end
     local managed = history.exists(conn)
     local plan = planner.plan(scripts, history.read(conn), opts.to)
     planner.check(plan)
@@ -269,14 +272,17 @@ function M.run(conn, scripts, opts)
     log.info("run.start", ("%d version(s) to apply: %s -> %s"):format(#plan.pending,
              plan.current or "empty database", plan.target), { from = plan.current, to = plan.target })
     for _, s in ipairs(plan.pending) do
-      local done, info = (journaled and apply_version_journaled or apply_version)(conn, s, plan)
+      local outside = journaled(s)
+      if outside and conn:in_transaction() then conn:commit() end
+      local done, info = (outside and apply_version_journaled or apply_version)(conn, s, plan)
+      if outside and not mysql and not conn:in_transaction() then conn:begin() end
       if not done then
         res.outcome, res.failed, res.exit = "failed", info, info.exit
         break
       end
       res.applied[#res.applied + 1] = info
       res.current = s.version
-      if not lock_is_tx and not journaled then -- commit each version; the lock stays
+      if not lock_is_tx and not mysql then -- commit each version; the lock stays
         conn:commit()
         conn:begin()
       end
@@ -303,7 +309,7 @@ function M.repair(conn, opts)
       :format(opts.lock_timeout))
   end
   local ok, res = pcall(function()
-    local recovered = conn.dialect == "mysql" and M.recover(conn) or {}
+    local recovered = conn.dialect ~= "sqlite" and M.recover(conn) or {}
     if conn:in_transaction() then conn:commit() end
     return { recovered = recovered }
   end)

@@ -28,6 +28,34 @@ local sys = require("n9e.sys")
 local M = {}
 
 M.TABLE = "n9e_migrate_journal"
+
+-- The SQL that differs between the engines that use the journal: MySQL
+-- for every version, PostgreSQL for versions declared `transaction = false`
+-- (CREATE INDEX CONCURRENTLY and friends).
+local DIALECT = {
+  mysql = {
+    id = "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY", table_suffix = " ENGINE=InnoDB",
+    drop_index = function(c, i, t) return ("DROP INDEX %s ON %s"):format(c:quote_ident(i), c:quote_ident(t)) end,
+    rename = function(c, a, b) return ("RENAME TABLE %s TO %s"):format(c:quote_ident(a), c:quote_ident(b)) end,
+    copy_table = function(c, t, p)
+      return { ("CREATE TABLE %s LIKE %s"):format(c:quote_ident(p), c:quote_ident(t)),
+               ("INSERT INTO %s SELECT * FROM %s"):format(c:quote_ident(p), c:quote_ident(t)) }
+    end,
+  },
+  postgres = {
+    id = "BIGSERIAL PRIMARY KEY", table_suffix = "",
+    -- CONCURRENTLY: the undo runs outside any transaction, as the step did
+    drop_index = function(c, i) return "DROP INDEX CONCURRENTLY IF EXISTS " .. c:quote_ident(i) end,
+    rename = function(c, a, b) return ("ALTER TABLE %s RENAME TO %s"):format(c:quote_ident(a), c:quote_ident(b)) end,
+    -- a copy would not keep index names: PostgreSQL versions outside a
+    -- transaction are for statements with a derived inverse only
+    copy_table = nil,
+  },
+}
+
+local function sql_for(conn)
+  return DIALECT[conn.dialect] or error("the journal does not support " .. tostring(conn.dialect), 0)
+end
 local INTERNAL = { "^n9e_migrate_", "^n9e_pre_", "^n9e_drop_" }
 
 local function internal(name)
@@ -40,8 +68,9 @@ M.internal = internal
 
 function M.ensure(conn)
   if conn:table_exists(M.TABLE) then return end
+  local d = sql_for(conn)
   conn:exec(([[CREATE TABLE %s (
-  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  id %s,
   version VARCHAR(64) NOT NULL,
   seq INT NOT NULL,
   action VARCHAR(16) NOT NULL,
@@ -51,7 +80,7 @@ function M.ensure(conn)
   probe TEXT,
   state VARCHAR(16) NOT NULL,
   created_at VARCHAR(32) NOT NULL
-) ENGINE=InnoDB]]):format(conn:quote_ident(M.TABLE)))
+)%s]]):format(conn:quote_ident(M.TABLE), d.id, d.table_suffix))
 end
 
 -- schema snapshots ------------------------------------------------------------
@@ -131,8 +160,13 @@ function M.classify(sql)
   end
   local t = m("^CREATE%s+TABLE%s+IF%s+NOT%s+EXISTS%s+" .. N) or m("^CREATE%s+TABLE%s+" .. N)
   if t then return { kind = "create_table", table = t } end
-  local i, on = m("^CREATE%s+INDEX%s+" .. N .. "%s+ON%s+" .. N)
-  if not i then i, on = m("^CREATE%s+UNIQUE%s+INDEX%s+" .. N .. "%s+ON%s+" .. N) end
+  local i, on
+  for _, form in ipairs({ "^CREATE%s+INDEX%s+", "^CREATE%s+UNIQUE%s+INDEX%s+",
+                          "^CREATE%s+INDEX%s+CONCURRENTLY%s+", "^CREATE%s+UNIQUE%s+INDEX%s+CONCURRENTLY%s+",
+                          "^CREATE%s+INDEX%s+CONCURRENTLY%s+IF%s+NOT%s+EXISTS%s+",
+                          "^CREATE%s+UNIQUE%s+INDEX%s+CONCURRENTLY%s+IF%s+NOT%s+EXISTS%s+" }) do
+    if not i then i, on = m(form .. N .. "%s+ON%s+" .. N) end
+  end
   if i then return { kind = "create_index", name = i, table = on } end
   local a, b = m("^RENAME%s+TABLE%s+" .. N .. "%s+TO%s+" .. N .. "%s*$")
   if a then return { kind = "rename", table = a, to = b } end
@@ -245,14 +279,18 @@ end
 --- Copy a table before it changes; undo swaps the copy back.
 function Version:preimage(tbl)
   if self.preimaged[tbl] or self.created[tbl] or not self.conn:table_exists(tbl) then return end
-  local c = self.conn
+  local c, d = self.conn, sql_for(self.conn)
+  if not d.copy_table then
+    error({ kind = "journal", message = ("on %s, a version declared transaction = false may only run "
+      .. "statements with a derived inverse (CREATE INDEX [CONCURRENTLY], CREATE TABLE, ADD COLUMN, "
+      .. "RENAME, DROP TABLE); %s would need a copy of the table"):format(c.dialect, tbl) }, 0)
+  end
   local pre = self:shadow_name("n9e_pre_", tbl)
-  local qt, qp = c:quote_ident(tbl), c:quote_ident(pre)
+  local qt = c:quote_ident(tbl)
   local seq = self:record("preimage", tbl, "copy of " .. tbl,
-                          { "DROP TABLE IF EXISTS " .. qt, ("RENAME TABLE %s TO %s"):format(qp, qt) },
+                          { "DROP TABLE IF EXISTS " .. qt, d.rename(c, pre, tbl) },
                           { kind = "table", name = pre }, "started")
-  c:exec(("CREATE TABLE %s LIKE %s"):format(qp, qt))
-  c:exec(("INSERT INTO %s SELECT * FROM %s"):format(qp, qt))
+  for _, stmt in ipairs(d.copy_table(c, tbl, pre)) do c:exec(stmt) end
   self:mark_done(seq)
   self.preimaged[tbl] = pre
 end
@@ -262,7 +300,7 @@ end
 function Version:exec(exec, sql, ...)
   local plan, why = M.classify(sql)
   if not plan then error({ message = why, kind = "journal" }, 0) end
-  local c, k = self.conn, plan.kind
+  local c, k, d = self.conn, plan.kind, sql_for(self.conn)
   if k == "plain" then return exec(sql, ...) end
   if k == "dml" or k == "preimage" then
     self:preimage(plan.table)
@@ -275,21 +313,20 @@ function Version:exec(exec, sql, ...)
     undo, probe = { "DROP TABLE " .. qt }, { kind = "table", name = plan.table }
     self.created[plan.table] = true
   elseif k == "create_index" or k == "add_index" then
-    undo = { ("DROP INDEX %s ON %s"):format(c:quote_ident(plan.name), qt) }
+    undo = { d.drop_index(c, plan.name, plan.table) }
     probe = { kind = "index", table = plan.table, name = plan.name }
   elseif k == "add_column" then
     undo = { ("ALTER TABLE %s DROP COLUMN %s"):format(qt, c:quote_ident(plan.name)) }
     probe = { kind = "column", table = plan.table, name = plan.name }
   elseif k == "rename" then
-    undo = { ("RENAME TABLE %s TO %s"):format(c:quote_ident(plan.to), qt) }
+    undo = { d.rename(c, plan.to, plan.table) }
     probe = { kind = "table", name = plan.to }
   elseif k == "drop_table" then
     if not c:table_exists(plan.table) then return 0 end
     local away = self:shadow_name("n9e_drop_", plan.table)
-    local qa = c:quote_ident(away)
-    local seq = self:record("drop_table", plan.table, sql, { ("RENAME TABLE %s TO %s"):format(qa, qt) },
+    local seq = self:record("drop_table", plan.table, sql, { d.rename(c, away, plan.table) },
                             { kind = "table", name = away }, "started")
-    c:exec(("RENAME TABLE %s TO %s"):format(qt, qa))
+    c:exec(d.rename(c, plan.table, away))
     self:mark_done(seq)
     return 0
   end

@@ -10,8 +10,8 @@ local version = require("migrate.version")
 local M = {}
 
 local STEPS = { "precheck", "up", "convert", "verify", "down" }
-local KNOWN = { version = true, description = true, dialects = true, precheck = true,
-                up = true, convert = true, verify = true, down = true }
+local KNOWN = { version = true, description = true, dialects = true, transaction = true,
+                precheck = true, up = true, convert = true, verify = true, down = true }
 
 --- Sources: list of { name = display name, text = contents }.
 function M.sources(dir)
@@ -59,6 +59,10 @@ local function validate(m, name)
       return nil, ("script %s: %s must be a function"):format(name, s)
     end
   end
+  if m.transaction ~= nil and m.transaction ~= false then
+    return nil, ("script %s: transaction may only be false (steps that cannot run in a transaction)")
+      :format(name)
+  end
   if m.dialects ~= nil and type(m.dialects) ~= "table" then
     return nil, ("script %s: dialects must be a list such as {\"sqlite\"}"):format(name)
   end
@@ -95,6 +99,7 @@ function M.load_all(opts)
       end
       if applies then
         list[#list + 1] = { version = v.text, parsed = v, description = mod.description or "",
+                            transaction = mod.transaction ~= false,
                             name = src.name, checksum = sys.sha256(src.text), module = mod }
       end
     end

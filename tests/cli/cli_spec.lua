@@ -103,12 +103,29 @@ describe("command line", function()
       ["mysql://u@h:99999/db"] = "port must be a number",
       ["postgres://u@h:5432/"] = "names no database",
       ["sqlite:"] = "needs a file path",
-      ["mysql://u@localhost/n9e"] = "engine 'mysql' is not built into this binary",
+      ["root:pw@udp(10.0.0.1:3306)/n9e"] = "network must be tcp or unix",
+      ["host=h port=99999 dbname=n9e"] = "port must be a number",
     }) do
       local code, _, err = mig("status --db " .. q(dsn))
       assert.are.equal(2, code, dsn)
       assert.matches(msg, err, 1, true)
     end
+  end)
+
+  it("reads the database from Nightingale's config.toml with --n9e-config", function()
+    write("etc/config.toml", '[Global]\nRunMode = "release"\n\n[DB]\n# sqlite: DSN="/path/to/filename.db"\n'
+      .. 'DSN = "from-config.db"\nDBType = "sqlite" # mysql postgres sqlite\n')
+    local code, out, err = mig("run --to 7.0.0 --n9e-config etc/config.toml")
+    assert.are.equal(0, code, err)
+    assert.matches("database is now at 7%.0%.0", out)
+    assert.are.equal("7.0.0", sql("from-config.db", "SELECT max(version) FROM n9e_migrate_history"))
+    code, out, err = mig("status --n9e-config etc/config.toml --db x.db")
+    assert.are.equal(2, code)
+    assert.matches("either --db or --n9e-config", err, 1, true)
+    write("etc/bad.toml", '[DB]\nDBType = "sqlite"\n')
+    code, out, err = mig("status --n9e-config etc/bad.toml")
+    assert.are.equal(2, code)
+    assert.matches("etc/bad.toml: config line 3: no DSN in the %[DB%] table", err)
   end)
 
   it("runs the built-in Nightingale chain on ./n9e.db by default", function()

@@ -141,6 +141,49 @@ describe("apply protocol", function()
     end)
   end)
 
+  if ENGINE == "postgres" then
+    local CONCURRENT = script("1.1.0", [[transaction = false,
+      up = function(db)
+        db:exec("CREATE INDEX CONCURRENTLY a_v_idx ON a (v)")
+        db:exec("ALTER TABLE a ADD COLUMN z INTEGER")
+        if db:table_exists("fail_marker") then error("boom") end
+      end]])
+
+    it("runs a transaction = false version outside a transaction (CREATE INDEX CONCURRENTLY)", function()
+      with({ ["a.lua"] = OK_1, ["b.lua"] = CONCURRENT }, function(db, dir)
+        local r = testing.migrate(db, { scripts = dir })
+        assert.are.equal("1.1.0", r.current)
+        assert.are.equal(true, db:scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'a_v_idx'::regclass"))
+        assert.is_true(db:column_exists("a", "z"))
+        assert.are.equal(0, db:scalar("SELECT count(*) FROM n9e_migrate_journal"))
+      end)
+    end)
+
+    it("undoes a failed transaction = false version from its journal", function()
+      with({ ["a.lua"] = OK_1, ["b.lua"] = CONCURRENT }, function(db, dir)
+        testing.migrate(db, { scripts = dir, to = "1.0.0" })
+        db:exec("CREATE TABLE fail_marker (x INTEGER)")
+        local r = testing.migrate(db, { scripts = dir })
+        assert.are.equal(1, r.exit)
+        assert.matches("failed in up at line 5: boom", r.failed.message)
+        assert.is_false(db:index_exists("a", "a_v_idx"))
+        assert.is_false(db:column_exists("a", "z"))
+        assert.are.equal(0, db:scalar("SELECT count(*) FROM n9e_migrate_journal"))
+      end)
+    end)
+
+    it("refuses, outside a transaction, a statement that would need a table copy", function()
+      local copy = script("1.1.0", [[transaction = false,
+        up = function(db) db:exec("CREATE INDEX CONCURRENTLY a_v_idx ON a (v)") db:exec("UPDATE a SET v = 'x'") end]])
+      with({ ["a.lua"] = OK_1, ["b.lua"] = copy }, function(db, dir)
+        local r = testing.migrate(db, { scripts = dir })
+        assert.are.equal(1, r.exit)
+        assert.matches("may only run statements with a derived inverse", r.failed.message)
+        assert.is_false(db:index_exists("a", "a_v_idx"))
+      end)
+    end)
+  end
+
   it("refuses before writing anything when a precheck says no (exit 3)", function()
     local s = script("1.0.0", [[precheck = function(db, ctx) return false, "not today: " .. ctx.version end,
       up = function(db) db:exec("CREATE TABLE a (x INTEGER)") end]])
@@ -209,6 +252,8 @@ describe("apply protocol", function()
       binary = { "\27Lua\84\0\25\147\r\n\26\n", "does not load: .*binary chunk" },
       no_up = { "return { version = '1.0.0' }", "has no up function" },
       bad_version = { "return { version = '1.0', up = function() end }", "not a version" },
+      bad_transaction = { "return { version = '1.0.0', transaction = true, up = function() end }",
+                          "transaction may only be false" },
       not_table = { "return 42", "must return a table, got number" },
       unknown_field = { "return { version = '1.0.0', up = function() end, upp = 1 }", "unknown field 'upp'" },
       top_level_error = { "error('at load')", "does not load: .*at load" },
