@@ -122,10 +122,12 @@ describe("command line", function()
     code, out, err = mig("status --n9e-config etc/config.toml --db x.db")
     assert.are.equal(2, code)
     assert.matches("either --db or --n9e-config", err, 1, true)
+    assert.are.equal("", out) -- errors go to stderr only
     write("etc/bad.toml", '[DB]\nDBType = "sqlite"\n')
     code, out, err = mig("status --n9e-config etc/bad.toml")
     assert.are.equal(2, code)
     assert.matches("etc/bad.toml: config line 3: no DSN in the %[DB%] table", err)
+    assert.are.equal("", out)
   end)
 
   it("runs the built-in Nightingale chain on ./n9e.db by default", function()
