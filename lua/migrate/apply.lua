@@ -153,6 +153,23 @@ local function record(conn, s, kind, outcome, started, ms, err)
   })
 end
 
+--- The history row and log line of a version that made it.
+local function succeeded(conn, s, started, ms)
+  record(conn, s, "migrate", "applied", started, ms)
+  log.info("version.applied", ("applied %s (%s) in %d ms"):format(s.version, s.description, ms),
+           { version = s.version, duration_ms = ms })
+  return { version = s.version, description = s.description, duration_ms = ms }
+end
+
+--- ... and of one that was rolled back completely.
+local function rolled_back(conn, s, started, ms, report)
+  record(conn, s, "migrate", "rolled_back", started, ms, report.message)
+  log.error("version.rolled_back", report.message .. "; rolled back, nothing of it remains",
+            { version = s.version, step = report.step, line = report.line,
+              sqlstate = report.sqlstate })
+  return report
+end
+
 --- Apply one version inside a savepoint.  Returns true or false, report.
 local function apply_version(conn, s, plan)
   local started, t0 = sys.now(), sys.monotonic()
@@ -163,19 +180,13 @@ local function apply_version(conn, s, plan)
   local ms = math.floor((sys.monotonic() - t0) * 1000 + 0.5)
   if ok then
     failpoint.hit("before_history", s.version)
-    record(conn, s, "migrate", "applied", started, ms)
+    local info = succeeded(conn, s, started, ms)
     conn:release("n9e_version")
-    log.info("version.applied", ("applied %s (%s) in %d ms"):format(s.version, s.description, ms),
-             { version = s.version, duration_ms = ms })
-    return true, { version = s.version, description = s.description, duration_ms = ms }
+    return true, info
   end
   conn:rollback_to("n9e_version")
   conn:release("n9e_version")
-  record(conn, s, "migrate", "rolled_back", started, ms, report.message)
-  log.error("version.rolled_back", report.message .. "; rolled back, nothing of it remains",
-            { version = s.version, step = report.step, line = report.line,
-              sqlstate = report.sqlstate })
-  return false, report
+  return false, rolled_back(conn, s, started, ms, report)
 end
 
 --- MySQL/MariaDB: the version is held by the journal, not a transaction.
@@ -189,11 +200,9 @@ local function apply_version_journaled(conn, s, plan)
   local ms = math.floor((sys.monotonic() - t0) * 1000 + 0.5)
   if ok then
     failpoint.hit("before_history", s.version)
-    record(conn, s, "migrate", "applied", started, ms)
+    local info = succeeded(conn, s, started, ms)
     journal.finish(conn, s.version)
-    log.info("version.applied", ("applied %s (%s) in %d ms"):format(s.version, s.description, ms),
-             { version = s.version, duration_ms = ms })
-    return true, { version = s.version, description = s.description, duration_ms = ms }
+    return true, info
   end
   pcall(function() if conn:in_transaction() then conn:rollback() end end)
   -- the connection itself may be gone (server restart, KILL): then the
@@ -208,11 +217,7 @@ local function apply_version_journaled(conn, s, plan)
     log.error("version.unrestored", report.message, { version = s.version })
     return false, report
   end
-  record(conn, s, "migrate", "rolled_back", started, ms, report.message)
-  log.error("version.rolled_back", report.message .. "; rolled back, nothing of it remains",
-            { version = s.version, step = report.step, line = report.line,
-              sqlstate = report.sqlstate })
-  return false, report
+  return false, rolled_back(conn, s, started, ms, report)
 end
 
 --- Journals left by a run that died: versions that made it into history

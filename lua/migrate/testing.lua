@@ -21,13 +21,11 @@ function M.tmpname(suffix)
   return p
 end
 
---- A fresh SQLite database in a temporary file; closing the handle (or
---- `local db <close> = testing.sqlite()`) removes the file.
-function M.sqlite()
-  local path = M.tmpname(".db")
-  local conn = dbmod.open("sqlite:" .. path)
-  local wrapper = setmetatable({ path = path, dsn = "sqlite:" .. path,
-                                 open = function() return dbmod.open("sqlite:" .. path) end }, {
+--- A table that stands for conn (every db method, called on it, goes to
+--- conn) plus `fields`; closing it closes conn, then runs cleanup.
+local function forwarding(conn, fields, cleanup)
+  fields.conn = conn
+  return setmetatable(fields, {
     __index = function(_, k)
       local v = conn[k]
       if type(v) == "function" then return function(_, ...) return v(conn, ...) end end
@@ -35,12 +33,22 @@ function M.sqlite()
     end,
     __close = function()
       conn:close()
-      os.remove(path)
-      os.remove(path .. "-journal")
+      cleanup()
     end,
   })
-  rawset(wrapper, "conn", conn)
-  return wrapper
+end
+
+--- A fresh SQLite database in a temporary file; closing the handle (or
+--- `local db <close> = testing.sqlite()`) removes the file.
+function M.sqlite()
+  local path = M.tmpname(".db")
+  local conn = dbmod.open("sqlite:" .. path)
+  return forwarding(conn, { path = path, dsn = "sqlite:" .. path,
+                            open = function() return dbmod.open("sqlite:" .. path) end },
+                    function()
+                      os.remove(path)
+                      os.remove(path .. "-journal")
+                    end)
 end
 
 --- A temporary scripts directory holding files { [name] = text }.  Returns
@@ -99,20 +107,12 @@ function M.db(engine)
   local dsn = admin_dsn:gsub("/[^/?]*(%??[^/]*)$", "/" .. name .. "%1")
   local conn = dbmod.open(dsn, opts)
   local function open() return dbmod.open(dsn, opts) end
-  return setmetatable({ dsn = dsn, open = open, conn = conn, password_file = opts.password_file }, {
-    __index = function(_, k)
-      local v = conn[k]
-      if type(v) == "function" then return function(_, ...) return v(conn, ...) end end
-      return v
-    end,
-    __close = function()
-      conn:close()
-      local drop = "DROP DATABASE " .. admin:quote_ident(name)
-      if engine == "postgres" then drop = drop .. " WITH (FORCE)" end
-      admin:exec(drop)
-      admin:close()
-    end,
-  })
+  return forwarding(conn, { dsn = dsn, open = open, password_file = opts.password_file }, function()
+    local drop = "DROP DATABASE " .. admin:quote_ident(name)
+    if engine == "postgres" then drop = drop .. " WITH (FORCE)" end
+    admin:exec(drop)
+    admin:close()
+  end)
 end
 
 local function raw(db) return type(db) == "table" and rawget(db, "conn") or db end
