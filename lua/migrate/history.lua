@@ -11,6 +11,11 @@ local ID = {
   mysql = "id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY",
 }
 
+-- MySQL: the runner's tables are InnoDB (transactional) and utf8mb4 (error
+-- texts and descriptions are UTF-8), whatever the server's defaults.
+local SUFFIX = { mysql = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4" }
+M.SUFFIX = SUFFIX
+
 local COLUMNS = { "version", "description", "kind", "script", "checksum", "applied_at",
                   "duration_ms", "applied_by", "host", "runner_version", "outcome", "error" }
 
@@ -34,7 +39,7 @@ function M.ensure(db)
   runner_version VARCHAR(32) NOT NULL DEFAULT '',
   outcome VARCHAR(16) NOT NULL,
   error TEXT
-)]]):format(db:quote_ident(M.TABLE), ID[db.dialect]))
+)%s]]):format(db:quote_ident(M.TABLE), ID[db.dialect], SUFFIX[db.dialect] or ""))
   return true
 end
 

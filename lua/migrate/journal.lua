@@ -34,7 +34,7 @@ M.TABLE = "n9e_migrate_journal"
 -- (CREATE INDEX CONCURRENTLY and friends).
 local DIALECT = {
   mysql = {
-    id = "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY", table_suffix = " ENGINE=InnoDB",
+    id = "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY", table_suffix = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
     drop_index = function(c, i, t) return ("DROP INDEX %s ON %s"):format(c:quote_ident(i), c:quote_ident(t)) end,
     rename = function(c, a, b) return ("RENAME TABLE %s TO %s"):format(c:quote_ident(a), c:quote_ident(b)) end,
     copy_table = function(c, t, p)
