@@ -159,6 +159,30 @@ describe("engine " .. ENGINE, function()
     end)
   end
 
+  if ENGINE == "postgres" then
+    it("recovers a transaction = false version (CREATE INDEX CONCURRENTLY) killed mid-way", function()
+      write("s/v2.lua", [[return { version = "1.1.0", description = "concurrent", transaction = false,
+  up = function(db)
+    db:exec("CREATE INDEX CONCURRENTLY a_v2 ON a (v)")
+    db:exec("ALTER TABLE a ADD COLUMN w VARCHAR(32)")
+  end }]])
+      os.remove(work .. "/s/v3.lua")
+      assert.are.equal(0, (mig("run --scripts s --to 1.0.0")))
+      assert.are.equal(137, (mig("run --scripts s", "N9E_MIGRATE_FAILPOINT=exec:up:2")))
+      assert.is_true(db:index_exists("a", "a_v2")) -- the index was built, then the crash
+      local code, out, err = mig("repair")
+      assert.are.equal(0, code, err)
+      assert.matches("restored or finished: 1.1.0", out, 1, true)
+      assert.is_false(db:index_exists("a", "a_v2"))
+      assert.are.same(AT_1_0, state())
+      code, out, err = mig("run --scripts s")
+      assert.are.equal(0, code, err)
+      assert.matches("applied 1.1.0", out, 1, true)
+      assert.is_true(db:index_exists("a", "a_v2"))
+      assert.is_true(db:column_exists("a", "w"))
+    end)
+  end
+
   if ENGINE ~= "sqlite" then
     it("never shows the password: output, errors, JSON, audit log, history, argv", function()
       local pw = assert(os.getenv("N9E_TEST_PASSWORD"))
