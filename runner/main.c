@@ -102,6 +102,19 @@ static const command commands[] = {
     {"history", "history", "every recorded apply attempt, oldest first", "", 0, 0, 0, 0},
     {"verify", "verify", "re-run the verify step of every applied version (read-only)",
      "Exit 4 when a verification fails.\n", 0, 0, 0, 0},
+    {"rollback", "rollback --to VERSION", "undo applied versions newer than VERSION",
+     "Takes the migration lock and runs the `down` step of every applied version\n"
+     "newer than VERSION, newest first; after each, the verify step of the version\n"
+     "that becomes current. Each is all or nothing and recorded in history.\n"
+     "Refused (exit 3) if one of them has no down step.\n"
+     "  --to VERSION          the version to return to (required)\n",
+     0, 0, 1, 0},
+    {"baseline", "baseline VERSION",
+     "record that an existing database is at VERSION",
+     "For a database n9e-lua-migrate did not create: runs the verify step of every\n"
+     "script up to VERSION against it (read-only) and, if all pass, records VERSION\n"
+     "as its baseline; later runs start from there. Exit 3 when a check fails.\n",
+     1, 1, 0, 0},
     {"repair", "repair", "finish what an interrupted or unrestored run left behind",
      "Takes the migration lock. On MySQL/MariaDB, undoes every version whose journal\n"
      "is still open (a run that died, or one that exited 6) and checks the schema\n"

@@ -16,6 +16,7 @@ local log = require("migrate.log")
 local planner = require("migrate.planner")
 local sandbox = require("migrate.sandbox")
 local sys = require("n9e.sys")
+local version = require("migrate.version")
 
 local M = {}
 
@@ -123,7 +124,8 @@ local function prechecks(conn, plan, managed)
     local tables = conn:tables()
     if #tables > 0 then
       refusals[#refusals + 1] = ("the database has %d table(s) but no %s table: it was not created by "
-        .. "n9e-lua-migrate; refusing to run a baseline over it"):format(#tables, history.TABLE)
+        .. "n9e-lua-migrate; if it is at a known version, record that with `baseline VERSION`")
+        :format(#tables, history.TABLE)
     end
   end
   for _, s in ipairs(plan.pending) do
@@ -306,6 +308,151 @@ function M.run(conn, scripts, opts)
   return result
 end
 
+--- Take the lock, run fn(lock_is_tx, mysql) protected, release the lock.
+local function locked(conn, opts, fn)
+  if not conn:lock(M.LOCK_KEY, opts.lock_timeout) then
+    errors.raise(errors.LOCK, ("lock not obtained within %g s: another runner holds it")
+      :format(opts.lock_timeout))
+  end
+  local lock_is_tx, mysql = conn:in_transaction(), conn.dialect == "mysql"
+  local ok, res = pcall(function()
+    if not lock_is_tx then M.recover(conn) end
+    if not lock_is_tx and not mysql then conn:begin() end
+    local r = fn(lock_is_tx, mysql)
+    if conn:in_transaction() then conn:commit() end
+    return r
+  end)
+  if not ok then
+    pcall(conn.unlock, conn, M.LOCK_KEY)
+    error(res, 0)
+  end
+  pcall(conn.unlock, conn, M.LOCK_KEY)
+  return res
+end
+
+--- Undo one applied version with its `down`, then verify the version
+--- that becomes current; all or nothing, like applying.
+local function rollback_version(conn, s, below, plan, journaled)
+  local started, t0 = sys.now(), sys.monotonic()
+  local jv = journaled and journal.begin(conn, s.version .. "-down") or nil
+  if not jv then conn:savepoint("n9e_version") end
+  local ok, report = run_step(conn, s, plan, "down", false, jv)
+  if ok and jv and conn:in_transaction() then conn:commit() end
+  if ok and below then ok, report = run_step(conn, below, plan, "verify", true) end
+  local ms = math.floor((sys.monotonic() - t0) * 1000 + 0.5)
+  if ok then
+    record(conn, s, "rollback", "applied", started, ms)
+    if jv then journal.finish(conn, s.version .. "-down") else conn:release("n9e_version") end
+    log.info("version.rolled_down", ("rolled back %s in %d ms"):format(s.version, ms),
+             { version = s.version, duration_ms = ms })
+    return true, { version = s.version, duration_ms = ms }
+  end
+  if jv then
+    pcall(function() if conn:in_transaction() then conn:rollback() end end)
+    local called, undone, problems = pcall(journal.undo, conn, s.version .. "-down")
+    if not called or not undone then
+      report.exit = errors.UNRESTORED
+      report.message = report.message .. "; restoring FAILED: "
+        .. (called and table.concat(problems, "; ") or errors.text(undone))
+      pcall(record, conn, s, "rollback", "failed", started, ms, report.message)
+      return false, report
+    end
+  else
+    conn:rollback_to("n9e_version")
+    conn:release("n9e_version")
+  end
+  record(conn, s, "rollback", "rolled_back", started, ms, report.message)
+  log.error("rollback.failed", report.message .. "; the version stays applied", { version = s.version })
+  return false, report
+end
+
+--- `rollback --to V`: the `down` of every applied version newer than V,
+--- newest first, each verified by the verify of the version below it.
+function M.rollback(conn, scripts, opts)
+  local target, err = version.normalize(opts.to or "")
+  if not target then errors.raise(errors.USAGE, "rollback --to: " .. err) end
+  return locked(conn, opts, function(lock_is_tx, mysql)
+    local plan = planner.plan(scripts, history.read(conn), nil)
+    planner.check(plan)
+    if not plan.present[target] then
+      errors.raise(errors.REFUSED, ("rollback --to %s: that version is not applied (current is %s)")
+        :format(target, plan.current or "none"))
+    end
+    local undo, missing = {}, {}
+    for i = #scripts, 1, -1 do
+      local s = scripts[i]
+      if plan.applied[s.version] and plan.applied[s.version].kind == "migrate"
+         and version.lt(target, s.parsed) then
+        undo[#undo + 1] = s
+        if not s.module.down then missing[#missing + 1] = s.version .. " (" .. s.name .. ")" end
+      end
+    end
+    if #missing > 0 then
+      errors.raise(errors.REFUSED, "refused: no down step in " .. table.concat(missing, ", "),
+                   { reasons = missing })
+    end
+    local res = { from = plan.current, current = plan.current, target = target, rolled_back = {},
+                  exit = errors.OK, outcome = #undo == 0 and "nothing_to_do" or "rolled_back" }
+    local by_version = {}
+    for _, s in ipairs(scripts) do by_version[s.version] = s end
+    for i, s in ipairs(undo) do
+      local below = undo[i + 1] or by_version[target]
+      local journaled = mysql or (conn.dialect == "postgres" and not s.transaction)
+      if journaled and conn:in_transaction() then conn:commit() end
+      local done, info = rollback_version(conn, s, below, plan, journaled)
+      if journaled and not mysql and not conn:in_transaction() then conn:begin() end
+      if not done then
+        res.outcome, res.failed, res.exit = "failed", info, info.exit
+        break
+      end
+      res.rolled_back[#res.rolled_back + 1] = info
+      res.current = below.version
+      if not lock_is_tx and not mysql then
+        conn:commit()
+        conn:begin()
+      end
+    end
+    return res
+  end)
+end
+
+--- `baseline V`: record that a database n9e-lua-migrate did not create is
+--- at V, after the verify of every script up to V passed on it.
+function M.baseline(conn, scripts, opts)
+  local target, err = version.normalize(opts.version or "")
+  if not target then errors.raise(errors.USAGE, "baseline: " .. err) end
+  return locked(conn, opts, function()
+    local rows = history.read(conn)
+    local plan = planner.plan(scripts, rows, nil)
+    if plan.current then
+      errors.raise(errors.REFUSED, ("refused: the database is already managed (current version %s); "
+        .. "baseline is for databases n9e-lua-migrate did not create"):format(plan.current))
+    end
+    local at
+    for _, s in ipairs(scripts) do
+      if s.version == target then at = s end
+    end
+    if not at then errors.raise(errors.USAGE, ("baseline: no script has version %s"):format(target)) end
+    local failures, checked = {}, {}
+    for _, s in ipairs(scripts) do
+      if not version.lt(at.parsed, s.parsed) then
+        checked[#checked + 1] = s.version
+        local good, report = run_step(conn, s, plan, "verify", true)
+        if not good then failures[#failures + 1] = report.message end
+      end
+    end
+    if #failures > 0 then
+      errors.raise(errors.REFUSED, ("refused: the schema does not match %s:\n  %s"):format(
+        target, table.concat(failures, "\n  ")), { reasons = failures })
+    end
+    history.ensure(conn)
+    record(conn, at, "baseline", "applied", sys.now(), 0)
+    log.info("baseline", ("recorded baseline %s (verified: %s)"):format(target, table.concat(checked, ", ")),
+             { version = target })
+    return { current = target, verified = checked }
+  end)
+end
+
 --- `repair`: take the lock and finish what an interrupted or unrestored
 --- run left (MySQL/MariaDB journals).  Returns { recovered = {versions} }.
 function M.repair(conn, opts)
@@ -334,7 +481,7 @@ function M.verify(conn, scripts)
   if conn.dialect ~= "mysql" then conn:begin() end
   local ok, err = pcall(function()
     for _, s in ipairs(scripts) do
-      if plan.applied[s.version] then
+      if plan.present[s.version] then
         checked[#checked + 1] = s.version
         local good, report = run_step(conn, s, plan, "verify", true)
         if not good then failures[#failures + 1] = report end

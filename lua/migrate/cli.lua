@@ -223,6 +223,36 @@ function commands.verify(s)
   return code
 end
 
+function commands.rollback(s)
+  if not s.to then errors.raise(errors.USAGE, "rollback needs --to VERSION") end
+  local conn <close> = open_db(s)
+  local r = apply.rollback(conn, load_scripts(s, conn), { to = s.to, lock_timeout = s.lock_timeout })
+  if s.json then
+    emit_json({ ok = r.exit == 0, command = "rollback", outcome = r.outcome, from = r.from,
+                current = r.current, target = r.target, rolled_back = json.array(r.rolled_back),
+                failed = r.failed, exit = r.exit })
+    return r.exit
+  end
+  for _, v in ipairs(r.rolled_back) do say("rolled back %s  (%d ms)", v.version, v.duration_ms) end
+  if r.failed then
+    io.stderr:write(("n9e-lua-migrate: error: %s\n"):format(r.failed.message))
+  end
+  say("database is at %s", r.current or "(none)")
+  return r.exit
+end
+
+function commands.baseline(s, a)
+  local conn <close> = open_db(s)
+  local r = apply.baseline(conn, load_scripts(s, conn), { version = a.args[1], lock_timeout = s.lock_timeout })
+  if s.json then
+    emit_json({ ok = true, command = "baseline", current = r.current, verified = json.array(r.verified),
+                exit = 0 })
+  else
+    say("verified %s; database recorded at %s", table.concat(r.verified, ", "), r.current)
+  end
+  return 0
+end
+
 function commands.repair(s)
   local conn <close> = open_db(s)
   local r = apply.repair(conn, { lock_timeout = s.lock_timeout })

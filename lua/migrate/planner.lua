@@ -9,11 +9,25 @@ local M = {}
 --- scripts: sorted list from scripts.load_all; rows: history rows;
 --- target: version text or nil.  Returns
 --- { current, target, pending = {script...}, applied = {version -> row},
----   latest, refusals = {text...} }.
+---   present = {version -> true} (applied, or covered by a baseline),
+---   baseline, latest, refusals = {text...} }.
 function M.plan(scripts, rows, target)
   local applied = history.applied(rows)
   local by_version, refusals = {}, {}
   for _, s in ipairs(scripts) do by_version[s.version] = s end
+
+  -- a baseline row says "the database already is at V": every script up to
+  -- V counts as present without having been applied by us
+  local baseline
+  for v, row in pairs(applied) do
+    if row.kind == "baseline" and (not baseline or version.lt(baseline, v)) then baseline = v end
+  end
+  local present = {}
+  for _, s in ipairs(scripts) do
+    if applied[s.version] or (baseline and not version.lt(baseline, s.parsed)) then
+      present[s.version] = true
+    end
+  end
 
   local current
   for v, row in pairs(applied) do
@@ -46,7 +60,7 @@ function M.plan(scripts, rows, target)
 
   local pending = {}
   for _, s in ipairs(scripts) do
-    if not applied[s.version] then
+    if not present[s.version] then
       if current and version.lt(s.parsed, current) then
         refusals[#refusals + 1] = ("script %s (version %s) is older than the current version %s but was never applied")
           :format(s.name, s.version, current)
@@ -56,7 +70,8 @@ function M.plan(scripts, rows, target)
     end
   end
   return { current = current, target = target, latest = latest, pending = pending,
-           applied = applied, refusals = refusals, scripts = scripts }
+           applied = applied, present = present, baseline = baseline, refusals = refusals,
+           scripts = scripts }
 end
 
 --- Raise exit 3 listing every refusal, if any.

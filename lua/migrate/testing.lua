@@ -126,16 +126,23 @@ end
 
 --- Run the real apply protocol; returns the run's result table.  A stop
 --- (refusal, lock timeout) is returned as { exit = code, message = ... }.
-function M.migrate(db, opts)
+local function protocol(action, db, opts)
   opts = opts or {}
   local conn = raw(db)
   local ok, res = pcall(function()
-    return apply.run(conn, M.scripts(conn, opts), { to = opts.to, lock_timeout = opts.lock_timeout or 5 })
+    return action(conn, M.scripts(conn, opts), { to = opts.to, version = opts.version,
+                                                 lock_timeout = opts.lock_timeout or 5 })
   end)
   if ok then return res end
   if errors.is_stop(res) then return { exit = res.exit, message = res.message, outcome = "refused" } end
   error(res, 0)
 end
+
+function M.migrate(db, opts) return protocol(apply.run, db, opts) end
+
+--- `rollback --to opts.to` and `baseline opts.version`, the same way.
+function M.rollback(db, opts) return protocol(apply.rollback, db, opts) end
+function M.baseline(db, opts) return protocol(apply.baseline, db, opts) end
 
 --- History rows of db.
 function M.history(db) return history.read(raw(db)) end

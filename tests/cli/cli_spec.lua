@@ -52,7 +52,8 @@ end)
 
 describe("command line", function()
   it("has --help for every command and the top level", function()
-    for _, cmd in ipairs({ "run", "plan", "status", "history", "verify", "new", "test", "version" }) do
+    for _, cmd in ipairs({ "run", "plan", "status", "history", "verify", "rollback", "baseline", "repair",
+                           "new", "test", "version" }) do
       local code, out = mig(cmd .. " --help")
       assert.are.equal(0, code, cmd)
       assert.matches("usage: n9e%-lua%-migrate " .. cmd, out)
@@ -359,6 +360,19 @@ end]]))
     local code, out = mig("test spec")
     assert.are.equal(1, code)
     assert.matches("0 successes / 1 failure", out)
+  end)
+
+  it("rolls the built-in chain back with rollback --to, and exits 2 without --to", function()
+    assert.are.equal(0, (mig("run")))
+    local code, out, err = mig("rollback --to 7.0.0")
+    assert.are.equal(0, code, err)
+    assert.matches("rolled back 7%.2%.0.*rolled back 7%.1%.0.*database is at 7%.0%.0", out)
+    assert.are.equal("0", sql("n9e.db", "SELECT count(*) FROM pragma_table_info('target') WHERE name = 'os'"))
+    assert.are.equal("", sql("n9e.db", "SELECT name FROM sqlite_master WHERE name = 'notification_record'"))
+    code, out, err = mig("rollback")
+    assert.are.equal(2, code)
+    assert.are.equal("", out)
+    assert.matches("rollback needs --to VERSION", err, 1, true)
   end)
 
   it("loads library modules from --lua-path before the built-in ones", function()

@@ -184,6 +184,101 @@ describe("apply protocol", function()
     end)
   end
 
+  describe("rollback --to", function()
+    local V1 = script("1.0.0", [[up = function(db) db:exec("CREATE TABLE a (id INTEGER, v VARCHAR(32))") end,
+      verify = function(db) assert(db:table_exists("a"), "a is missing") end,
+      down = function(db) db:exec("DROP TABLE a") end]])
+    local V2 = script("1.1.0", [[up = function(db) db:exec("ALTER TABLE a ADD COLUMN w VARCHAR(32)") end,
+      convert = function(db) db:exec("INSERT INTO a (id, v, w) VALUES (1, 'x', 'y')") end,
+      verify = function(db) assert(db:column_exists("a", "w"), "a.w is missing") end,
+      down = function(db) db:exec("DELETE FROM a WHERE id = 1") db:exec("ALTER TABLE a DROP COLUMN w") end]])
+
+    it("runs the downs newest first, verifies, records, and can go up again", function()
+      with({ ["a.lua"] = V1, ["b.lua"] = V2 }, function(db, dir)
+        assert.are.equal("1.1.0", testing.migrate(db, { scripts = dir }).current)
+        local r = testing.rollback(db, { scripts = dir, to = "1.0.0" })
+        assert.are.equal(0, r.exit)
+        assert.are.equal("1.0.0", r.current)
+        assert.is_false(db:column_exists("a", "w"))
+        assert.are.equal(0, db:scalar("SELECT count(*) FROM a"))
+        local rows = testing.history(db)
+        assert.are.equal("rollback", rows[#rows].kind)
+        assert.are.equal("1.1.0", rows[#rows].version)
+        assert.are.equal("1.1.0", testing.migrate(db, { scripts = dir }).current)
+        assert.is_true(db:column_exists("a", "w"))
+      end)
+    end)
+
+    it("refuses when a version to undo has no down, changing nothing", function()
+      local nodown = script("1.1.0", [[up = function(db) db:exec("ALTER TABLE a ADD COLUMN w VARCHAR(32)") end]])
+      with({ ["a.lua"] = V1, ["b.lua"] = nodown }, function(db, dir)
+        testing.migrate(db, { scripts = dir })
+        local r = testing.rollback(db, { scripts = dir, to = "1.0.0" })
+        assert.are.equal(3, r.exit)
+        assert.matches("no down step in 1.1.0", r.message, 1, true)
+        assert.is_true(db:column_exists("a", "w"))
+      end)
+    end)
+
+    it("keeps a version applied when its down fails", function()
+      local bad = script("1.1.0", [[up = function(db) db:exec("ALTER TABLE a ADD COLUMN w VARCHAR(32)") end,
+        down = function(db) db:exec("CREATE TABLE leftover (x INTEGER)") error("down broke") end]])
+      with({ ["a.lua"] = V1, ["b.lua"] = bad }, function(db, dir)
+        testing.migrate(db, { scripts = dir })
+        local r = testing.rollback(db, { scripts = dir, to = "1.0.0" })
+        assert.are.equal(1, r.exit)
+        assert.matches("failed in down at line 2: down broke", r.failed.message, 1, true)
+        assert.is_false(db:table_exists("leftover"))
+        assert.is_true(db:column_exists("a", "w"))
+        local status = testing.migrate(db, { scripts = dir })
+        assert.are.equal("up_to_date", status.outcome)
+        assert.are.equal("1.1.0", status.current)
+      end)
+    end)
+  end)
+
+  describe("baseline", function()
+    local V1 = script("1.0.0", [[up = function(db) db:exec("CREATE TABLE a (id INTEGER)") end,
+      verify = function(db) assert(db:table_exists("a"), "table a is missing") end]])
+    local V2 = script("1.1.0", [[up = function(db) db:exec("CREATE TABLE b (id INTEGER)") end]])
+
+    it("adopts a database that is at a known version, and runs from there", function()
+      with({ ["a.lua"] = V1, ["b.lua"] = V2 }, function(db, dir)
+        db:exec("CREATE TABLE a (id INTEGER)") -- made by someone else
+        assert.are.equal(3, testing.migrate(db, { scripts = dir }).exit) -- unmanaged: refused
+        local r = testing.baseline(db, { scripts = dir, version = "1.0.0" })
+        assert.are.equal("1.0.0", r.current)
+        assert.are.same({ "1.0.0" }, r.verified)
+        local rows = testing.history(db)
+        assert.are.equal("baseline", rows[1].kind)
+        local run = testing.migrate(db, { scripts = dir })
+        assert.are.equal("1.1.0", run.current)
+        assert.are.equal(1, #run.applied)
+        assert.is_true(db:table_exists("b"))
+      end)
+    end)
+
+    it("refuses when the schema does not match, recording nothing", function()
+      with({ ["a.lua"] = V1, ["b.lua"] = V2 }, function(db, dir)
+        db:exec("CREATE TABLE other (id INTEGER)")
+        local r = testing.baseline(db, { scripts = dir, version = "1.0.0" })
+        assert.are.equal(3, r.exit)
+        assert.matches("does not match 1.0.0", r.message, 1, true)
+        assert.matches("table a is missing", r.message, 1, true)
+        assert.is_false(db:table_exists("n9e_migrate_history"))
+      end)
+    end)
+
+    it("refuses on a database that is already managed", function()
+      with({ ["a.lua"] = V1 }, function(db, dir)
+        testing.migrate(db, { scripts = dir })
+        local r = testing.baseline(db, { scripts = dir, version = "1.0.0" })
+        assert.are.equal(3, r.exit)
+        assert.matches("already managed", r.message, 1, true)
+      end)
+    end)
+  end)
+
   it("refuses before writing anything when a precheck says no (exit 3)", function()
     local s = script("1.0.0", [[precheck = function(db, ctx) return false, "not today: " .. ctx.version end,
       up = function(db) db:exec("CREATE TABLE a (x INTEGER)") end]])
