@@ -26,7 +26,7 @@ M.LOCK_KEY = "n9e-lua-migrate"
 --- lock, no close.  Tail calls keep error positions on the script's line.
 local SCRIPT_METHODS = { "exec", "exec_script", "query", "first", "scalar", "quote_ident",
                          "server_version", "tables", "columns", "indexes", "table_exists",
-                         "column_exists", "index_exists", "catalog" }
+                         "column_exists", "index_exists", "catalog", "checksum" }
 
 function M.script_handle(conn, step, jv)
   local h = {}

@@ -113,6 +113,32 @@ describe("apply protocol", function()
     end)
   end)
 
+  it("lets a conversion prove with db:checksum that no row was lost or changed", function()
+    local conv = [[local before
+      return { version = "1.1.0",
+      up = function(db) db:exec("CREATE TABLE c (id INTEGER, v VARCHAR(32))") end,
+      convert = function(db)
+        db:exec("INSERT INTO a (id, v) VALUES (1, 'p'), (2, 'q')")
+        before = db:checksum("a", { "id", "v" })
+        db:exec("INSERT INTO c (id, v) SELECT id, v FROM a")
+        if LOSE then db:exec("DELETE FROM c WHERE id = 2") end
+      end,
+      verify = function(db)
+        local after = db:checksum("c", { "id", "v" })
+        assert(after.rows == before.rows, ("rows: %d before, %d after"):format(before.rows, after.rows))
+        assert(after.sum == before.sum, "checksum differs")
+      end }]]
+    with({ ["a.lua"] = OK_1, ["b.lua"] = conv:gsub("LOSE", "false") }, function(db, dir)
+      assert.are.equal("1.1.0", testing.migrate(db, { scripts = dir }).current)
+    end)
+    with({ ["a.lua"] = OK_1, ["b.lua"] = conv:gsub("LOSE", "true") }, function(db, dir)
+      local r = testing.migrate(db, { scripts = dir })
+      assert.are.equal(4, r.exit)
+      assert.matches("rows: 2 before, 1 after", r.failed.message, 1, true)
+      assert.is_false(db:table_exists("c"))
+    end)
+  end)
+
   it("keeps a SQL error's cause: engine message and statement", function()
     local bad = script("1.2.0", [[up = function(db)
       db:exec("ALTER TABLE missing ADD COLUMN x INTEGER") end]])

@@ -219,6 +219,24 @@ describe("db object (" .. ENGINE .. ")", function()
     assert.is_true(cols[1].pk)
   end)
 
+  it("checksums chosen columns independent of row order, sensitive to every value", function()
+    db:exec("CREATE TABLE u (id INTEGER, name VARCHAR(100), n INTEGER)")
+    local rows = { { 1, "a", 10 }, { 2, "b", nil }, { 3, "", 30 }, { 4, "d", 40 } }
+    for _, r in ipairs(rows) do db:exec("INSERT INTO t (name, n) VALUES (?, ?)", r[2], r[3]) end
+    for i = #rows, 1, -1 do db:exec("INSERT INTO u (id, name, n) VALUES (?, ?, ?)", i, rows[i][2], rows[i][3]) end
+    local a, b = db:checksum("t", { "name", "n" }), db:checksum("u", { "name", "n" })
+    assert.are.equal(4, a.rows)
+    assert.matches("^%x+$", a.sum)
+    assert.are.same(a, b)
+    db:exec("UPDATE u SET n = 31 WHERE name = ''")
+    assert.are_not.same(a, db:checksum("u", { "name", "n" }))
+    db:exec("UPDATE u SET n = 30 WHERE name = ''")
+    assert.are.same(a, db:checksum("u", { "name", "n" }))
+    db:exec("UPDATE u SET name = NULL WHERE name = ''") -- NULL is not ''
+    assert.are_not.same(a, db:checksum("u", { "name", "n" }))
+    assert.are.equal(2, db:checksum("u", { "n" }, "n > ?", 20).rows)
+  end)
+
   it("read-only mode refuses writes", function()
     db:set_read_only(true)
     local ok, err = pcall(db.exec, db, "INSERT INTO t (n) VALUES (1)")
