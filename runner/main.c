@@ -100,6 +100,10 @@ static const command commands[] = {
      "  --to VERSION          plan up to VERSION (default: the newest script)\n", 0, 0, 1, 0},
     {"status", "status", "current version, pending versions, last outcome", "", 0, 0, 0, 0},
     {"history", "history", "every recorded apply attempt, oldest first", "", 0, 0, 0, 0},
+    {"log", "log", "the step log: every script step that ran, with timing, rows and outcome",
+     "Failed steps of rolled-back versions are kept. The same events, and more, go to\n"
+     "the JSON-lines file of --log-file.\n",
+     0, 0, 0, 0},
     {"verify", "verify", "re-run the verify step of every applied version (read-only)",
      "Exit 4 when a verification fails.\n", 0, 0, 0, 0},
     {"rollback", "rollback --to VERSION", "undo applied versions newer than VERSION",

@@ -28,15 +28,23 @@ local SCRIPT_METHODS = { "exec", "exec_script", "query", "first", "scalar", "quo
                          "server_version", "tables", "columns", "indexes", "table_exists",
                          "column_exists", "index_exists", "catalog", "checksum" }
 
-function M.script_handle(conn, step, jv)
+function M.script_handle(conn, step, jv, touched)
   local h = {}
   for _, name in ipairs(SCRIPT_METHODS) do
     local f = conn[name]
     h[name] = function(_, ...) return f(conn, ...) end
   end
+  if touched then -- the step log's "rows touched"
+    local f = conn.exec
+    h.exec = function(_, ...)
+      local n = f(conn, ...)
+      if math.type(n) == "integer" and n > 0 then touched.rows = touched.rows + n end
+      return n
+    end
+  end
   if jv then -- MySQL: every statement journaled with its undo first
-    local raw_exec = conn.exec
-    local function exec(sql, ...) return raw_exec(conn, sql, ...) end
+    local counted = h.exec
+    local function exec(sql, ...) return counted(h, sql, ...) end
     h.exec = function(_, sql, ...) return jv:exec(exec, sql, ...) end
     h.exec_script = function(_, sql)
       for _, stmt in ipairs(journal.split(sql)) do jv:exec(exec, stmt) end
@@ -96,24 +104,36 @@ local function describe(err, s, step)
   }
 end
 
+--- Run one step of a script in the sandbox.  When plan.steps is a list,
+--- the step's log entry is appended to it (written by record_steps once
+--- the version's outcome is known, so failed steps are kept too).
 local function run_step(conn, s, plan, step, read_only, jv)
   local fn = s.module[step]
   if not fn then return true end
-  local t0 = sys.monotonic()
+  local started, t0 = sys.now(), sys.monotonic()
+  local touched = { rows = 0 }
   if read_only then conn:set_read_only(true) end
-  local ok, err = sandbox.call(fn, M.script_handle(conn, step, not read_only and jv or nil),
+  local ok, err = sandbox.call(fn, M.script_handle(conn, step, not read_only and jv or nil, touched),
                                context(s, plan, step))
   if read_only then conn:set_read_only(false) end
   local ms = math.floor((sys.monotonic() - t0) * 1000 + 0.5)
   log.debug("step", ("%s %s: %s in %d ms"):format(s.version, step, ok and "ok" or "failed", ms),
-            { version = s.version, step = step, ok = ok, duration_ms = ms })
+            { version = s.version, step = step, ok = ok, duration_ms = ms, rows = touched.rows })
+  local d
   if not ok then
     -- a verify that failed by assertion is a verification failure (exit 4)
-    local d = describe(err, s, step)
+    d = describe(err, s, step)
     d.exit = (step == "verify" and d.kind ~= "sql" and d.kind ~= "memory"
               and d.kind ~= "instructions" and d.kind ~= "time") and errors.VERIFY or errors.FAILED
-    return false, d
   end
+  if plan.steps then
+    plan.steps[#plan.steps + 1] = {
+      version = s.version, step = step, started_at = log.iso(started), finished_at = log.iso(sys.now()),
+      duration_ms = ms, rows_touched = touched.rows, outcome = ok and "ok" or "failed",
+      error = d and d.message or nil,
+    }
+  end
+  if d then return false, d end
   return true
 end
 
@@ -146,26 +166,31 @@ local function prechecks(conn, plan, managed)
   planner.check(plan)
 end
 
-local function record(conn, s, kind, outcome, started, ms, err)
+--- The history row of a version (and the step log collected for it).
+local function record(conn, s, kind, outcome, started, ms, err, plan)
   history.insert(conn, {
     version = s.version, description = s.description, kind = kind, script = s.name,
     checksum = s.checksum, applied_at = log.iso(started), duration_ms = ms,
     applied_by = sys.username(), host = sys.hostname(), runner_version = sys.version,
     outcome = outcome, error = err,
   })
+  if plan and plan.steps then
+    history.insert_steps(conn, plan.steps)
+    plan.steps = {}
+  end
 end
 
 --- The history row and log line of a version that made it.
-local function succeeded(conn, s, started, ms)
-  record(conn, s, "migrate", "applied", started, ms)
+local function succeeded(conn, s, started, ms, plan)
+  record(conn, s, "migrate", "applied", started, ms, nil, plan)
   log.info("version.applied", ("applied %s (%s) in %d ms"):format(s.version, s.description, ms),
            { version = s.version, duration_ms = ms })
   return { version = s.version, description = s.description, duration_ms = ms }
 end
 
 --- ... and of one that was rolled back completely.
-local function rolled_back(conn, s, started, ms, report)
-  record(conn, s, "migrate", "rolled_back", started, ms, report.message)
+local function rolled_back(conn, s, started, ms, report, plan)
+  record(conn, s, "migrate", "rolled_back", started, ms, report.message, plan)
   log.error("version.rolled_back", report.message .. "; rolled back, nothing of it remains",
             { version = s.version, step = report.step, line = report.line,
               sqlstate = report.sqlstate })
@@ -182,13 +207,13 @@ local function apply_version(conn, s, plan)
   local ms = math.floor((sys.monotonic() - t0) * 1000 + 0.5)
   if ok then
     failpoint.hit("before_history", s.version)
-    local info = succeeded(conn, s, started, ms)
+    local info = succeeded(conn, s, started, ms, plan)
     conn:release("n9e_version")
     return true, info
   end
   conn:rollback_to("n9e_version")
   conn:release("n9e_version")
-  return false, rolled_back(conn, s, started, ms, report)
+  return false, rolled_back(conn, s, started, ms, report, plan)
 end
 
 --- MySQL/MariaDB: the version is held by the journal, not a transaction.
@@ -202,7 +227,7 @@ local function apply_version_journaled(conn, s, plan)
   local ms = math.floor((sys.monotonic() - t0) * 1000 + 0.5)
   if ok then
     failpoint.hit("before_history", s.version)
-    local info = succeeded(conn, s, started, ms)
+    local info = succeeded(conn, s, started, ms, plan)
     journal.finish(conn, s.version)
     return true, info
   end
@@ -215,11 +240,11 @@ local function apply_version_journaled(conn, s, plan)
     report.exit = errors.UNRESTORED
     report.message = report.message .. "; restoring the state before it FAILED: "
       .. table.concat(problems, "; ") .. " (the journal is kept: `n9e-lua-migrate repair` or the next run restores it)"
-    pcall(record, conn, s, "migrate", "failed", started, ms, report.message)
+    pcall(record, conn, s, "migrate", "failed", started, ms, report.message, plan)
     log.error("version.unrestored", report.message, { version = s.version })
     return false, report
   end
-  return false, rolled_back(conn, s, started, ms, report)
+  return false, rolled_back(conn, s, started, ms, report, plan)
 end
 
 --- Journals left by a run that died: versions that made it into history
@@ -276,6 +301,7 @@ function M.run(conn, scripts, opts)
       return res
     end
     history.ensure(conn)
+    plan.steps = {}
     log.info("run.start", ("%d version(s) to apply: %s -> %s"):format(#plan.pending,
              plan.current or "empty database", plan.target), { from = plan.current, to = plan.target })
     for _, s in ipairs(plan.pending) do
@@ -341,7 +367,7 @@ local function rollback_version(conn, s, below, plan, journaled)
   if ok and below then ok, report = run_step(conn, below, plan, "verify", true) end
   local ms = math.floor((sys.monotonic() - t0) * 1000 + 0.5)
   if ok then
-    record(conn, s, "rollback", "applied", started, ms)
+    record(conn, s, "rollback", "applied", started, ms, nil, plan)
     if jv then journal.finish(conn, s.version .. "-down") else conn:release("n9e_version") end
     log.info("version.rolled_down", ("rolled back %s in %d ms"):format(s.version, ms),
              { version = s.version, duration_ms = ms })
@@ -354,14 +380,14 @@ local function rollback_version(conn, s, below, plan, journaled)
       report.exit = errors.UNRESTORED
       report.message = report.message .. "; restoring FAILED: "
         .. (called and table.concat(problems, "; ") or errors.text(undone))
-      pcall(record, conn, s, "rollback", "failed", started, ms, report.message)
+      pcall(record, conn, s, "rollback", "failed", started, ms, report.message, plan)
       return false, report
     end
   else
     conn:rollback_to("n9e_version")
     conn:release("n9e_version")
   end
-  record(conn, s, "rollback", "rolled_back", started, ms, report.message)
+  record(conn, s, "rollback", "rolled_back", started, ms, report.message, plan)
   log.error("rollback.failed", report.message .. "; the version stays applied", { version = s.version })
   return false, report
 end
@@ -374,6 +400,7 @@ function M.rollback(conn, scripts, opts)
   return locked(conn, opts, function(lock_is_tx, mysql)
     local plan = planner.plan(scripts, history.read(conn), nil)
     planner.check(plan)
+    plan.steps = {}
     if not plan.present[target] then
       errors.raise(errors.REFUSED, ("rollback --to %s: that version is not applied (current is %s)")
         :format(target, plan.current or "none"))

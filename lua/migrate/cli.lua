@@ -205,6 +205,26 @@ function commands.history(s)
   return 0
 end
 
+function commands.log(s)
+  local conn <close> = open_db(s, true)
+  local rows = history.read_steps(conn)
+  if s.json then
+    emit_json({ ok = true, command = "log", database = conn:target(), steps = json.array(rows), exit = 0 })
+    return 0
+  end
+  if #rows == 0 then
+    say("no step log (nothing has been applied by n9e-lua-migrate)")
+    return 0
+  end
+  say("%-16s %-9s %-24s %8s %10s  %s", "version", "step", "started_at", "ms", "rows", "outcome")
+  for _, r in ipairs(rows) do
+    say("%-16s %-9s %-24s %8s %10s  %s", r.version, r.step, r.started_at, r.duration_ms, r.rows_touched,
+        r.outcome)
+    if r.error and r.error ~= "" then say("    error: %s", r.error) end
+  end
+  return 0
+end
+
 function commands.verify(s)
   local conn <close> = open_db(s, true)
   local list = load_scripts(s, conn)

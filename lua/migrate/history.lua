@@ -19,11 +19,54 @@ M.SUFFIX = SUFFIX
 local COLUMNS = { "version", "description", "kind", "script", "checksum", "applied_at",
                   "duration_ms", "applied_by", "host", "runner_version", "outcome", "error" }
 
+M.STEPS = "n9e_migrate_steps"
+local STEP_COLUMNS = { "version", "step", "started_at", "finished_at", "duration_ms", "rows_touched",
+                       "outcome", "error" }
+
 function M.exists(db)
   return db:table_exists(M.TABLE)
 end
 
+local function ensure_steps(db)
+  if db:table_exists(M.STEPS) then return end
+  db:exec(([[CREATE TABLE %s (
+  %s,
+  version VARCHAR(64) NOT NULL,
+  step VARCHAR(16) NOT NULL,
+  started_at VARCHAR(32) NOT NULL,
+  finished_at VARCHAR(32) NOT NULL,
+  duration_ms BIGINT NOT NULL DEFAULT 0,
+  rows_touched BIGINT NOT NULL DEFAULT 0,
+  outcome VARCHAR(16) NOT NULL,
+  error TEXT
+)%s]]):format(db:quote_ident(M.STEPS), ID[db.dialect], SUFFIX[db.dialect] or ""))
+end
+
+--- The step log: one row per script step that ran, failed ones included.
+function M.insert_steps(db, steps)
+  local marks = {}
+  for i = 1, #STEP_COLUMNS do marks[i] = "?" end
+  local sql = ("INSERT INTO %s (%s) VALUES (%s)"):format(db:quote_ident(M.STEPS),
+              table.concat(STEP_COLUMNS, ", "), table.concat(marks, ", "))
+  for _, st in ipairs(steps) do
+    local values = {}
+    for i, c in ipairs(STEP_COLUMNS) do values[i] = st[c] end
+    db:exec(sql, table.unpack(values, 1, #STEP_COLUMNS))
+  end
+end
+
+function M.read_steps(db)
+  local rows = {}
+  if not db:table_exists(M.STEPS) then return rows end
+  for row in db:query(("SELECT id, %s FROM %s ORDER BY id"):format(table.concat(STEP_COLUMNS, ", "),
+                                                                 db:quote_ident(M.STEPS))) do
+    rows[#rows + 1] = row
+  end
+  return rows
+end
+
 function M.ensure(db)
+  ensure_steps(db)
   if M.exists(db) then return false end
   db:exec(([[CREATE TABLE %s (
   %s,

@@ -52,7 +52,7 @@ end)
 
 describe("command line", function()
   it("has --help for every command and the top level", function()
-    for _, cmd in ipairs({ "run", "plan", "status", "history", "verify", "rollback", "baseline", "repair",
+    for _, cmd in ipairs({ "run", "plan", "status", "history", "log", "verify", "rollback", "baseline", "repair",
                            "new", "test", "version" }) do
       local code, out = mig(cmd .. " --help")
       assert.are.equal(0, code, cmd)
@@ -136,7 +136,8 @@ describe("command line", function()
     assert.are.equal(0, code, err)
     assert.matches("applied 7%.0%.0", out)
     assert.matches("database is now at 7%.2%.0", out)
-    assert.are.equal("141", sql("n9e.db", "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"))
+    -- 139 reference tables + notification_record + history + step log
+    assert.are.equal("142", sql("n9e.db", "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"))
     assert.are.equal("root", sql("n9e.db", "SELECT username FROM users"))
     assert.are.equal("7.0.0|applied\n7.1.0|applied\n7.2.0|applied",
                      sql("n9e.db", "SELECT version, outcome FROM n9e_migrate_history ORDER BY id"))
@@ -169,6 +170,9 @@ describe("command line", function()
     code, out = mig("history")
     assert.are.equal(0, code)
     assert.matches("7%.1%.0%s+migrate%s+applied", out)
+    code, out = mig("log")
+    assert.are.equal(0, code)
+    assert.matches("7%.0%.0%s+up%s+%S+%s+%d+%s+0%s+ok\n7%.0%.0%s+verify", out)
     code, out = mig("verify")
     assert.are.equal(0, code)
     assert.matches("2 version%(s%) verified", out)
@@ -187,7 +191,7 @@ describe("command line", function()
     assert.are.equal("applied", doc.outcome)
     assert.are.equal("7.1.0", doc.current)
     assert.are.equal(2, #doc.applied)
-    for _, cmd in ipairs({ "plan", "status", "history", "verify" }) do
+    for _, cmd in ipairs({ "plan", "status", "history", "log", "verify" }) do
       code, out = mig(cmd .. " --json")
       assert.are.equal(0, code, cmd)
       doc = json.decode(out)

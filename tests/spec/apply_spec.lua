@@ -101,6 +101,24 @@ describe("apply protocol", function()
     end)
   end
 
+  it("keeps a step log, failed steps of rolled-back versions included", function()
+    local bad = script("1.2.0", [[up = function(db) db:exec("CREATE TABLE b (x INTEGER)") end,
+      convert = function(db) db:exec("INSERT INTO b (x) VALUES (1), (2), (3)") error("convert broke") end]])
+    with({ ["a.lua"] = OK_1, ["b.lua"] = OK_2, ["c.lua"] = bad }, function(db, dir)
+      testing.migrate(db, { scripts = dir })
+      local steps = {}
+      for r in db:query("SELECT version, step, rows_touched, outcome, error, started_at, finished_at "
+                        .. "FROM n9e_migrate_steps ORDER BY id") do
+        steps[#steps + 1] = ("%s %s %d %s"):format(r.version, r.step, r.rows_touched, r.outcome)
+        assert.matches("^%d%d%d%d%-", r.started_at)
+        assert.is_true(r.finished_at >= r.started_at)
+        if r.outcome == "failed" then assert.matches("convert broke", r.error) end
+      end
+      assert.are.same({ "1.0.0 up 0 ok", "1.0.0 verify 0 ok", "1.1.0 up 0 ok", "1.1.0 convert 1 ok",
+                        "1.2.0 up 0 ok", "1.2.0 convert 3 failed" }, steps)
+    end)
+  end)
+
   it("commits earlier versions of the run when a later one fails", function()
     local bad = script("1.2.0", [[up = function(db) db:exec("CREATE TABLE b (x INTEGER)") error("late") end]])
     with({ ["a.lua"] = OK_1, ["b.lua"] = OK_2, ["c.lua"] = bad }, function(db, dir)
