@@ -187,6 +187,13 @@ static int sys_stat(lua_State *L)
     return 1;
 }
 
+/* sys.writable(path) -> whether this process may write there (access W_OK) */
+static int sys_writable(lua_State *L)
+{
+    lua_pushboolean(L, access(luaL_checkstring(L, 1), W_OK) == 0);
+    return 1;
+}
+
 static int sys_realpath(lua_State *L)
 {
     char buf[PATH_MAX];
@@ -317,6 +324,7 @@ int luaopen_n9e_sys(lua_State *L)
         {"sha256", sys_sha256},
         {"stat", sys_stat},
         {"username", sys_username},
+        {"writable", sys_writable},
         {"write_file", sys_write_file},
         {NULL, NULL},
     };

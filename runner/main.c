@@ -37,6 +37,9 @@ enum {
     OPT_SPEC_DIR,
     OPT_N9E_CONFIG,
     OPT_PASSWORD_FILE,
+    OPT_SKIP_CHECK,
+    OPT_DISK_PATH,
+    OPT_MIN_FREE_DISK,
 };
 
 /* Options every command accepts. */
@@ -53,6 +56,9 @@ enum {
         {"allow-path", required_argument, NULL, OPT_ALLOW_PATH},                                  \
         {"n9e-config", required_argument, NULL, OPT_N9E_CONFIG},                                  \
         {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},                            \
+        {"skip-check", required_argument, NULL, OPT_SKIP_CHECK},                                  \
+        {"disk-path", required_argument, NULL, OPT_DISK_PATH},                                    \
+        {"min-free-disk", required_argument, NULL, OPT_MIN_FREE_DISK},                            \
         {"quiet", no_argument, NULL, 'q'}, {"verbose", no_argument, NULL, 'v'},                   \
         {"help", no_argument, NULL, 'h'}
 
@@ -78,6 +84,10 @@ static const char COMMON_HELP[] =
     "  --max-instructions N  instruction budget per script step (default 0: none)\n"
     "  --step-timeout SECS   time budget per script step (default 3600; 0: none)\n"
     "  --allow-path DIR      let scripts read files under DIR (repeatable)\n"
+    "  --skip-check NAME     skip one named precheck (run records it in history)\n"
+    "  --disk-path DIR       measure free disk space there (the server's data directory\n"
+    "                        when it is local; SQLite: the database's directory)\n"
+    "  --min-free-disk MIB   free space to keep beyond what rewrites need (default 256)\n"
     "  -h, --help            this help\n";
 
 typedef struct {
@@ -95,6 +105,14 @@ static const command commands[] = {
      "version (up + convert + verify + history row) atomically. A failing version is\n"
      "rolled back completely and the run stops (exit 1).\n"
      "  --to VERSION          stop after VERSION (default: the newest script)\n",
+     0, 0, 1, 0},
+    {"check", "check [--to VERSION]", "run every precheck; writes nothing",
+     "Checks, each ok / refused / warning / skipped with a detail and a fix:\n"
+     "server (reachable, version), plan (history vs scripts), compatibility (a\n"
+     "script's min_from), privileges, disk (free space against the tables the plan\n"
+     "rewrites), managed (history present), script:VERSION (a script's precheck).\n"
+     "run performs the same checks first. Exit 3 when any is refused.\n"
+     "  --to VERSION          check the plan up to VERSION\n",
      0, 0, 1, 0},
     {"plan", "plan [--to VERSION]", "show what run would do; writes nothing",
      "  --to VERSION          plan up to VERSION (default: the newest script)\n", 0, 0, 1, 0},
@@ -280,6 +298,13 @@ int main(int argc, char **argv)
             else
                 ha.limits.max_seconds = num;
             break;
+        case OPT_MIN_FREE_DISK:
+            if (parse_number(optarg, 1e12, &num)) {
+                rc = usage_error(cmd, "--min-free-disk wants MiB, got '%s'", optarg);
+                break;
+            }
+            opts[nopts++] = (host_option){optname, optarg};
+            break;
         case OPT_LOCK_TIMEOUT:
             if (parse_number(optarg, 1e9, &num)) {
                 rc = usage_error(cmd, "--lock-timeout wants seconds, got '%s'", optarg);
@@ -295,6 +320,8 @@ int main(int argc, char **argv)
         case OPT_TO:
         case OPT_N9E_CONFIG:
         case OPT_PASSWORD_FILE:
+        case OPT_SKIP_CHECK:
+        case OPT_DISK_PATH:
         case OPT_SPEC_DIR: opts[nopts++] = (host_option){optname, optarg ? optarg : "true"}; break;
         case ':': rc = usage_error(cmd, "option '%s' needs a value", argv[optind - 1]); break;
         default: rc = usage_error(cmd, "unknown option '%s'", argv[optind - 1]); break;

@@ -10,6 +10,7 @@
 --- are not kept locked while the next one runs.
 local errors = require("migrate.errors")
 local failpoint = require("migrate.failpoint")
+local checks = require("migrate.checks")
 local history = require("migrate.history")
 local journal = require("migrate.journal")
 local log = require("migrate.log")
@@ -137,33 +138,52 @@ local function run_step(conn, s, plan, step, read_only, jv)
   return true
 end
 
---- Refusals that need the database: an unmanaged schema, script prechecks.
-local function prechecks(conn, plan, managed)
-  local refusals = {}
+--- Every precheck (migrate/checks.lua), the unmanaged-database refusal and
+--- each pending script's own precheck (read-only), as structured results.
+function M.prechecks(conn, plan, managed, opts)
+  local copts = opts.checks or {}
+  copts.skip = copts.skip or {}
+  copts.min_free = copts.min_free or 256 * 1048576
+  copts.sqlite_path = conn.dialect == "sqlite" and conn:target():match("^sqlite:(.*)$") or nil
+  local results = checks.run(conn, plan, copts)
   if not managed then
     local tables = conn:tables()
     if #tables > 0 then
-      refusals[#refusals + 1] = ("the database has %d table(s) but no %s table: it was not created by "
-        .. "n9e-lua-migrate; if it is at a known version, record that with `baseline VERSION`")
-        :format(#tables, history.TABLE)
+      results[#results + 1] = { name = "managed", status = "refused",
+        detail = ("the database has %d table(s) but no %s table: it was not created by n9e-lua-migrate")
+          :format(#tables, history.TABLE),
+        fix = "if it is at a known version, record that with `baseline VERSION`" }
     end
   end
   for _, s in ipairs(plan.pending) do
     if s.module.precheck then
+      local name = "script:" .. s.version
       conn:set_read_only(true)
-      local ok, res, reason = sandbox.call(s.module.precheck, M.script_handle(conn),
-                                           context(s, plan, "precheck"))
+      local ok, res, reason = sandbox.call(s.module.precheck, M.script_handle(conn), context(s, plan, "precheck"))
       conn:set_read_only(false)
+      local r = { name = name, status = "ok", detail = s.name }
       if not ok then
-        refusals[#refusals + 1] = describe(res, s, "precheck").message
+        r.status, r.detail = "refused", describe(res, s, "precheck").message
       elseif res == false then
-        refusals[#refusals + 1] = ("version %s (%s) precheck refused: %s")
-          :format(s.version, s.name, tostring(reason or "no reason given"))
+        r.status = "refused"
+        r.detail = ("version %s (%s) precheck refused: %s"):format(s.version, s.name,
+                                                                  tostring(reason or "no reason given"))
       end
+      if copts.skip[name] then r.status, r.detail = "skipped", "skipped by --skip-check" end
+      results[#results + 1] = r
     end
   end
-  for _, r in ipairs(refusals) do plan.refusals[#plan.refusals + 1] = r end
-  planner.check(plan)
+  return results
+end
+
+local function prechecks(conn, plan, managed, opts)
+  local results = M.prechecks(conn, plan, managed, opts)
+  local refusals = checks.refusals(results)
+  if #refusals > 0 then
+    errors.raise(errors.REFUSED, "refused:\n  " .. table.concat(refusals, "\n  "),
+                 { reasons = refusals, checks = results })
+  end
+  return results
 end
 
 --- The history row of a version (and the step log collected for it).
@@ -291,7 +311,7 @@ function M.run(conn, scripts, opts)
     local managed = history.exists(conn)
     local plan = planner.plan(scripts, history.read(conn), opts.to)
     planner.check(plan)
-    prechecks(conn, plan, managed)
+    local results = prechecks(conn, plan, managed, opts)
     failpoint.hit("after_plan")
     local res = { from = plan.current, current = plan.current, target = plan.target,
                   applied = {}, recovered = recovered, exit = errors.OK }
@@ -302,6 +322,13 @@ function M.run(conn, scripts, opts)
     end
     history.ensure(conn)
     plan.steps = {}
+    for _, r in ipairs(results) do -- an operator's override is part of the record
+      if r.status == "skipped" then
+        history.insert(conn, { version = plan.target, description = "skipped check " .. r.name,
+          kind = "skip_check", applied_at = log.iso(sys.now()), applied_by = sys.username(),
+          host = sys.hostname(), runner_version = sys.version, outcome = "applied", error = r.detail })
+      end
+    end
     log.info("run.start", ("%d version(s) to apply: %s -> %s"):format(#plan.pending,
              plan.current or "empty database", plan.target), { from = plan.current, to = plan.target })
     for _, s in ipairs(plan.pending) do

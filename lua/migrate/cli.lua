@@ -38,7 +38,10 @@ local function settings(a)
     allowed_paths = a.opts_list["allow-path"] or {},
     lock_timeout = number_opt(o, "lock-timeout", 60),
     to = o.to,
+    checks = { skip = {}, disk_path = o["disk-path"],
+               min_free = math.floor(number_opt(o, "min-free-disk", 256) * 1048576) },
   }
+  for _, name in ipairs(a.opts_list["skip-check"] or {}) do s.checks.skip[name] = true end
   if o.scripts then table.insert(s.allowed_paths, o.scripts) end
   if o["log-level"] then
     local ok = pcall(clog.set_level, o["log-level"])
@@ -91,7 +94,7 @@ local commands = {}
 function commands.run(s)
   local conn <close> = open_db(s)
   local list = load_scripts(s, conn)
-  local r = apply.run(conn, list, { to = s.to, lock_timeout = s.lock_timeout })
+  local r = apply.run(conn, list, { to = s.to, lock_timeout = s.lock_timeout, checks = s.checks })
   for _, v in ipairs(r.recovered or {}) do
     if not s.json then say("recovered interrupted version %s", v) end
   end
@@ -203,6 +206,31 @@ function commands.history(s)
     if r.error and r.error ~= "" then say("     error: %s", r.error) end
   end
   return 0
+end
+
+function commands.check(s)
+  local conn <close> = open_db(s, true)
+  local list = load_scripts(s, conn)
+  local p = planner.plan(list, history.read(conn), s.to)
+  local results = apply.prechecks(conn, p, history.exists(conn), { checks = s.checks })
+  local refused = 0
+  for _, r in ipairs(results) do
+    if r.status == "refused" then refused = refused + 1 end
+  end
+  local code = refused > 0 and errors.REFUSED or errors.OK
+  if s.json then
+    emit_json({ ok = code == 0, command = "check", current = p.current, target = p.target,
+                checks = json.array(results), exit = code })
+    return code
+  end
+  for _, r in ipairs(results) do
+    say("%-9s %-16s %s", r.status, r.name, r.detail or "")
+    if r.status ~= "ok" and r.fix then say("%-9s %-16s fix: %s", "", "", r.fix) end
+  end
+  if code ~= 0 then
+    io.stderr:write(("n9e-lua-migrate: error: %d check(s) refused\n"):format(refused))
+  end
+  return code
 end
 
 function commands.log(s)

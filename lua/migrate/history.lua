@@ -101,7 +101,7 @@ function M.insert(db, row)
   for i, c in ipairs(COLUMNS) do
     marks[i] = "?"
     local v = row[c]
-    if v == nil and c ~= "error" then v = "" end
+    if v == nil and c == "duration_ms" then v = 0 elseif v == nil and c ~= "error" then v = "" end
     values[i] = v
   end
   db:exec(("INSERT INTO %s (%s) VALUES (%s)"):format(db:quote_ident(M.TABLE),

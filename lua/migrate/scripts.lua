@@ -11,6 +11,7 @@ local M = {}
 
 local STEPS = { "precheck", "up", "convert", "verify", "down" }
 local KNOWN = { version = true, description = true, dialects = true, transaction = true,
+                min_from = true, rewrites = true,
                 precheck = true, up = true, convert = true, verify = true, down = true }
 
 --- Sources: list of { name = display name, text = contents }.
@@ -62,6 +63,12 @@ local function validate(m, name)
   if m.transaction ~= nil and m.transaction ~= false then
     return nil, ("script %s: transaction may only be false (steps that cannot run in a transaction)")
       :format(name)
+  end
+  if m.min_from ~= nil and not version.parse(m.min_from) then
+    return nil, ("script %s: min_from %s"):format(name, select(2, version.parse(m.min_from)))
+  end
+  if m.rewrites ~= nil and type(m.rewrites) ~= "table" then
+    return nil, ("script %s: rewrites must be a list of table names"):format(name)
   end
   if m.dialects ~= nil and type(m.dialects) ~= "table" then
     return nil, ("script %s: dialects must be a list such as {\"sqlite\"}"):format(name)

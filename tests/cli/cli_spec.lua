@@ -52,7 +52,7 @@ end)
 
 describe("command line", function()
   it("has --help for every command and the top level", function()
-    for _, cmd in ipairs({ "run", "plan", "status", "history", "log", "verify", "rollback", "baseline", "repair",
+    for _, cmd in ipairs({ "run", "check", "plan", "status", "history", "log", "verify", "rollback", "baseline", "repair",
                            "new", "test", "version" }) do
       local code, out = mig(cmd .. " --help")
       assert.are.equal(0, code, cmd)

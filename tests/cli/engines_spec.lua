@@ -159,6 +159,62 @@ describe("engine " .. ENGINE, function()
     end)
   end
 
+  it("check: structured prechecks, refusals exit 3, --skip-check is recorded", function()
+    local json = require("cjson")
+    local code, out, err = mig("check --json --scripts s")
+    assert.are.equal(0, code, err)
+    local doc = json.decode(out)
+    local by = {}
+    for _, r in ipairs(doc.checks) do by[r.name] = r end
+    assert.are.equal("ok", by.server.status)
+    assert.are.equal("ok", by.privileges.status)
+    assert.are.equal("ok", by.plan.status)
+    assert.are.equal(ENGINE == "sqlite" and "ok" or "warning", by.disk.status)
+    -- disk: more than any disk has
+    code, out = mig("check --json --scripts s --disk-path . --min-free-disk 1000000000")
+    assert.are.equal(3, code)
+    doc = json.decode(out)
+    for _, r in ipairs(doc.checks) do by[r.name] = r end
+    assert.are.equal("refused", by.disk.status)
+    assert.is_string(by.disk.fix)
+    code, out, err = mig("run --scripts s --disk-path . --min-free-disk 1000000000")
+    assert.are.equal(3, code)
+    assert.are.equal("", out)
+    assert.matches("disk: %d+ MiB free at %.", err)
+    assert.are.same(EMPTY, state())
+    code, out, err = mig("run --scripts s --disk-path . --min-free-disk 1000000000 --skip-check disk")
+    assert.are.equal(0, code, err)
+    assert.matches("database is now at 1%.2%.0", out)
+    local kinds = {}
+    for _, r in ipairs(testing.history(db)) do kinds[#kinds + 1] = r.kind .. ":" .. r.description end
+    assert.are.equal("skip_check:skipped check disk", kinds[1])
+    assert.are.same(FINAL, state())
+  end)
+
+  if ENGINE ~= "sqlite" then
+    it("check refuses a user without the privileges the plan needs", function()
+      local admin = db.open()
+      local pwf = work .. "/limited.pw"
+      write("limited.pw", "Limited-pw-1\n")
+      if ENGINE == "postgres" then
+        admin:exec("DROP ROLE IF EXISTS n9e_limited")
+        admin:exec("CREATE ROLE n9e_limited LOGIN PASSWORD 'Limited-pw-1'")
+      else
+        admin:exec("DROP USER IF EXISTS 'n9e_limited'@'127.0.0.1'")
+        admin:exec("CREATE USER 'n9e_limited'@'127.0.0.1' IDENTIFIED BY 'Limited-pw-1'")
+        admin:exec("GRANT SELECT ON " .. admin:quote_ident(db.dsn:match("/([^/?]+)%??[^/]*$")) .. ".* TO 'n9e_limited'@'127.0.0.1'")
+      end
+      local dsn = db.dsn:gsub("//[^@]+@", "//n9e_limited@")
+      local code, out, err = mig(("check --scripts s --db %s --password-file %s"):format(q(dsn), q(pwf)), nil, true)
+      if ENGINE == "postgres" then admin:exec("DROP ROLE n9e_limited")
+      else admin:exec("DROP USER 'n9e_limited'@'127.0.0.1'") end
+      admin:close()
+      assert.are.equal(3, code, err)
+      assert.matches("refused%s+privileges", out)
+      assert.matches("fix: GRANT", out)
+    end)
+  end
+
   if ENGINE == "postgres" then
     it("recovers a transaction = false version (CREATE INDEX CONCURRENTLY) killed mid-way", function()
       write("s/v2.lua", [[return { version = "1.1.0", description = "concurrent", transaction = false,

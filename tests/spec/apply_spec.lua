@@ -334,6 +334,18 @@ describe("apply protocol", function()
     end)
   end)
 
+  it("refuses a script whose min_from is above the current version", function()
+    local v2 = script("1.1.0", [[min_from = "1.0.5", up = function(db) db:exec("CREATE TABLE b (x INTEGER)") end]])
+    with({ ["a.lua"] = OK_1, ["b.lua"] = v2 }, function(db, dir)
+      testing.migrate(db, { scripts = dir, to = "1.0.0" })
+      local r = testing.migrate(db, { scripts = dir })
+      assert.are.equal(3, r.exit)
+      assert.matches("compatibility: 1.1.0 upgrades only from 1.0.5 or later (the database is at 1.0.0)",
+                     r.message, 1, true)
+      assert.is_false(db:table_exists("b"))
+    end)
+  end)
+
   it("gives prechecks a read-only handle", function()
     local s = script("1.0.0", [[precheck = function(db) db:exec("CREATE TABLE sneaky (x INTEGER)") end,
       up = function(db) end]])
