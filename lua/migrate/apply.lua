@@ -13,6 +13,8 @@ local failpoint = require("migrate.failpoint")
 local checks = require("migrate.checks")
 local history = require("migrate.history")
 local journal = require("migrate.journal")
+local json = require("migrate.json")
+local schema = require("migrate.schema")
 local log = require("migrate.log")
 local planner = require("migrate.planner")
 local sandbox = require("migrate.sandbox")
@@ -27,7 +29,8 @@ M.LOCK_KEY = "n9e-lua-migrate"
 --- lock, no close.  Tail calls keep error positions on the script's line.
 local SCRIPT_METHODS = { "exec", "exec_script", "query", "first", "scalar", "quote_ident",
                          "server_version", "tables", "columns", "indexes", "table_exists",
-                         "column_exists", "index_exists", "catalog", "checksum" }
+                         "column_exists", "index_exists", "catalog", "checksum", "schema",
+                         "assert_schema" }
 
 function M.script_handle(conn, step, jv, touched)
   local h = {}
@@ -201,8 +204,13 @@ local function record(conn, s, kind, outcome, started, ms, err, plan)
 end
 
 --- The history row and log line of a version that made it.
+local function remember_schema(conn, v)
+  history.record_schema(conn, v, json.encode(schema.describe(conn)), log.iso(sys.now()))
+end
+
 local function succeeded(conn, s, started, ms, plan)
   record(conn, s, "migrate", "applied", started, ms, nil, plan)
+  remember_schema(conn, s.version)
   log.info("version.applied", ("applied %s (%s) in %d ms"):format(s.version, s.description, ms),
            { version = s.version, duration_ms = ms })
   return { version = s.version, description = s.description, duration_ms = ms }
@@ -395,6 +403,7 @@ local function rollback_version(conn, s, below, plan, journaled)
   local ms = math.floor((sys.monotonic() - t0) * 1000 + 0.5)
   if ok then
     record(conn, s, "rollback", "applied", started, ms, nil, plan)
+    if below then remember_schema(conn, below.version) end
     if jv then journal.finish(conn, s.version .. "-down") else conn:release("n9e_version") end
     log.info("version.rolled_down", ("rolled back %s in %d ms"):format(s.version, ms),
              { version = s.version, duration_ms = ms })
@@ -501,6 +510,7 @@ function M.baseline(conn, scripts, opts)
     end
     history.ensure(conn)
     record(conn, at, "baseline", "applied", sys.now(), 0)
+    remember_schema(conn, at.version)
     log.info("baseline", ("recorded baseline %s (verified: %s)"):format(target, table.concat(checked, ", ")),
              { version = target })
     return { current = target, verified = checked }
@@ -544,7 +554,17 @@ function M.verify(conn, scripts)
   end)
   if conn:in_transaction() then pcall(conn.rollback, conn) end
   if not ok then error(err, 0) end
-  return { checked = checked, failures = failures, current = plan.current }
+  -- drift: the live schema against the one recorded after the last version
+  local expected = history.expected_schema(conn)
+  local drift = {}
+  if expected then
+    drift = schema.diff(json.decode(expected.description), schema.describe(conn))
+    for _, d in ipairs(drift) do
+      failures[#failures + 1] = { message = ("schema drift since %s was applied: %s"):format(expected.version, d),
+                                  kind = "drift" }
+    end
+  end
+  return { checked = checked, failures = failures, current = plan.current, drift = drift }
 end
 
 return M

@@ -114,4 +114,41 @@ function methods.checksum(self, tbl, columns, where, ...)
   return { rows = rows, sum = ("%016x"):format(sum) }
 end
 
+--- db:schema() -> the normalised description of migrate/schema.lua.
+function methods.schema(self)
+  return require("migrate.schema").describe(self)
+end
+
+--- db:assert_schema{ t = { columns = { c = "varchar(64)" | true }, indexes = { i = {"a","b"} | true } } }
+--- Raises listing every table, column (with its portable type) and index
+--- (with its columns) that is not as given; nothing else is compared.
+function methods.assert_schema(self, spec)
+  local live, problems = self:schema(), {}
+  for t, want in pairs(spec) do
+    local have = live[t]
+    if not have then
+      problems[#problems + 1] = "table " .. t .. " is missing"
+    else
+      for c, ty in pairs(want.columns or {}) do
+        local hc = have.columns[c]
+        if not hc then problems[#problems + 1] = ("column %s.%s is missing"):format(t, c)
+        elseif type(ty) == "string" and hc.type ~= ty then
+          problems[#problems + 1] = ("column %s.%s is %s, expected %s"):format(t, c, hc.type, ty)
+        end
+      end
+      for i, cols in pairs(want.indexes or {}) do
+        local hi = have.indexes[i]
+        if not hi then problems[#problems + 1] = ("index %s on %s is missing"):format(i, t)
+        elseif type(cols) == "table" and table.concat(cols, ",") ~= table.concat(hi.columns, ",") then
+          problems[#problems + 1] = ("index %s on %s covers (%s), expected (%s)")
+            :format(i, t, table.concat(hi.columns, ","), table.concat(cols, ","))
+        end
+      end
+    end
+  end
+  table.sort(problems)
+  if #problems > 0 then error("schema: " .. table.concat(problems, "; "), 2) end
+  return true
+end
+
 return dbmod

@@ -20,6 +20,7 @@ local COLUMNS = { "version", "description", "kind", "script", "checksum", "appli
                   "duration_ms", "applied_by", "host", "runner_version", "outcome", "error" }
 
 M.STEPS = "n9e_migrate_steps"
+M.SCHEMA = "n9e_migrate_schema"
 local STEP_COLUMNS = { "version", "step", "started_at", "finished_at", "duration_ms", "rows_touched",
                        "outcome", "error" }
 
@@ -63,6 +64,26 @@ function M.read_steps(db)
     rows[#rows + 1] = row
   end
   return rows
+end
+
+--- The schema as it stood after the last version applied (or rolled back,
+--- or baselined): what `verify` compares the live schema with.
+function M.record_schema(db, version, description_json, at)
+  if not db:table_exists(M.SCHEMA) then
+    db:exec(([[CREATE TABLE %s (
+  version VARCHAR(64) NOT NULL,
+  recorded_at VARCHAR(32) NOT NULL,
+  description TEXT NOT NULL
+)%s]]):format(db:quote_ident(M.SCHEMA), SUFFIX[db.dialect] or ""))
+  end
+  db:exec("DELETE FROM " .. db:quote_ident(M.SCHEMA))
+  db:exec(("INSERT INTO %s (version, recorded_at, description) VALUES (?, ?, ?)")
+    :format(db:quote_ident(M.SCHEMA)), version, at, description_json)
+end
+
+function M.expected_schema(db)
+  if not db:table_exists(M.SCHEMA) then return nil end
+  return db:first(("SELECT version, recorded_at, description FROM %s"):format(db:quote_ident(M.SCHEMA)))
 end
 
 function M.ensure(db)

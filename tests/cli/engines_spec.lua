@@ -159,6 +159,22 @@ describe("engine " .. ENGINE, function()
     end)
   end
 
+  it("verify reports schema drift since the last version (exit 4), every difference listed", function()
+    assert.are.equal(0, (mig("run --scripts s")))
+    local code, out, err = mig("verify --scripts s")
+    assert.are.equal(0, code, err)
+    assert.matches("3 version%(s%) verified", out)
+    local admin = db.open()
+    admin:exec("ALTER TABLE c ADD COLUMN extra INTEGER")
+    admin:exec("DROP INDEX a_v" .. (ENGINE == "mysql" and " ON a" or ""))
+    admin:close()
+    code, out, err = mig("verify --scripts s")
+    assert.are.equal(4, code)
+    assert.is_nil(out:find("version(s) verified", 1, true)) -- no success line
+    assert.matches("schema drift since 1.2.0 was applied: column c.extra is not expected", err, 1, true)
+    assert.matches("schema drift since 1.2.0 was applied: index a_v on a is missing", err, 1, true)
+  end)
+
   it("check: structured prechecks, refusals exit 3, --skip-check is recorded", function()
     local json = require("cjson")
     local code, out, err = mig("check --json --scripts s")
