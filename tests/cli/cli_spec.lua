@@ -136,8 +136,8 @@ describe("command line", function()
     assert.are.equal(0, code, err)
     assert.matches("applied 7%.0%.0", out)
     assert.matches("database is now at 7%.2%.0", out)
-    -- 139 reference tables + notification_record + history + step log
-    assert.are.equal("142", sql("n9e.db", "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"))
+    -- 139 reference tables + notification_record + history, step log, recorded schema
+    assert.are.equal("143", sql("n9e.db", "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"))
     assert.are.equal("root", sql("n9e.db", "SELECT username FROM users"))
     assert.are.equal("7.0.0|applied\n7.1.0|applied\n7.2.0|applied",
                      sql("n9e.db", "SELECT version, outcome FROM n9e_migrate_history ORDER BY id"))

@@ -7,7 +7,7 @@ describe("Nightingale scripts on SQLite", function()
     local r = testing.migrate(db, { to = "7.0.0" })
     assert.are.equal("7.0.0", r.current)
     -- the v7.0.0 reference schema: 139 tables (39 n9e tables + ibex task tables)
-    assert.are.equal(139 + 2, #db:tables()) -- + n9e_migrate_history, n9e_migrate_steps
+    assert.are.equal(139 + 3, #db:tables()) -- + n9e_migrate_history, _steps, _schema
     assert.are.equal("root", db:scalar("SELECT username FROM users WHERE id = 1"))
     assert.are.equal(3, db:scalar("SELECT count(*) FROM role"))
     assert.is_false(db:column_exists("target", "os"))
