@@ -22,6 +22,7 @@
 ---     version is rolled back (exit 1).  Not equal, or an undo failed: the
 ---     journal stays and the run exits 6; `repair` finishes the job.
 local json = require("migrate.json")
+local schema = require("migrate.schema")
 local log = require("migrate.log")
 local sys = require("n9e.sys")
 
@@ -56,16 +57,6 @@ local DIALECT = {
 local function sql_for(conn)
   return DIALECT[conn.dialect] or error("the journal does not support " .. tostring(conn.dialect), 0)
 end
-local INTERNAL = { "^n9e_migrate_", "^n9e_pre_", "^n9e_drop_" }
-
-local function internal(name)
-  for _, p in ipairs(INTERNAL) do
-    if name:match(p) then return true end
-  end
-  return false
-end
-M.internal = internal
-
 function M.ensure(conn)
   if conn:table_exists(M.TABLE) then return end
   local d = sql_for(conn)
@@ -83,45 +74,9 @@ function M.ensure(conn)
 )%s]]):format(conn:quote_ident(M.TABLE), d.id, d.table_suffix))
 end
 
--- schema snapshots ------------------------------------------------------------
+-- schema snapshots: migrate/schema.lua with the engine's own type names ----------
 
---- The user tables' shape: { [table] = "col type notnull default pk;...|indexes" }.
-function M.snapshot(conn)
-  local snap = {}
-  for _, t in ipairs(conn:tables()) do
-    if not internal(t) then
-      local parts = {}
-      for _, c in ipairs(conn:columns(t)) do
-        parts[#parts + 1] = ("%s %s %s %s %s"):format(c.name, c.type, tostring(c.notnull),
-                                                     tostring(c.default), tostring(c.pk))
-      end
-      local idx = {}
-      for _, i in ipairs(conn:indexes(t)) do
-        idx[#idx + 1] = ("%s%s(%s)"):format(i.unique and "unique " or "", i.name,
-                                           table.concat(i.columns, ","))
-      end
-      snap[t] = table.concat(parts, ";") .. "|" .. table.concat(idx, ";")
-    end
-  end
-  return snap
-end
-
---- Differences between two snapshots, as readable lines.
-function M.diff(want, have)
-  local out = {}
-  for t, shape in pairs(want) do
-    if not have[t] then
-      out[#out + 1] = "table " .. t .. " is missing"
-    elseif have[t] ~= shape then
-      out[#out + 1] = ("table %s differs: expected %s, found %s"):format(t, shape, have[t])
-    end
-  end
-  for t in pairs(have) do
-    if not want[t] then out[#out + 1] = "table " .. t .. " should not exist" end
-  end
-  table.sort(out)
-  return out
-end
+local function snapshot(conn) return schema.describe(conn, { raw = true }) end
 
 -- statement classification ------------------------------------------------------
 
@@ -251,7 +206,7 @@ Version.__index = Version
 function M.begin(conn, version)
   M.ensure(conn)
   local self = setmetatable({ conn = conn, version = version, seq = 0, preimaged = {},
-                              created = {}, snapshot = M.snapshot(conn) }, Version)
+                              created = {}, snapshot = snapshot(conn) }, Version)
   self:record("snapshot", nil, nil, {}, nil, "done", json.encode(self.snapshot))
   return self
 end
@@ -368,12 +323,12 @@ end
 --- Undo a version from its journal.  Returns true, or false + report.
 function M.undo(conn, version)
   local rows = rows_of(conn, version)
-  local snapshot
+  local before
   local problems = {}
   for i = #rows, 1, -1 do
     local r = rows[i]
     if r.action == "snapshot" then
-      snapshot = json.decode(r.statement)
+      before = json.decode(r.statement)
     else
       local probe = r.probe and json.decode(r.probe) or nil
       -- a statement cut by a crash may or may not have taken effect
@@ -390,19 +345,19 @@ function M.undo(conn, version)
       end
     end
   end
-  if not snapshot then
+  if not before then
     return false, { "journal of " .. version .. " has no snapshot" }
   end
   -- tables the version created that no journal row covers (a crash
   -- between CREATE and its row cannot happen: the row comes first)
-  local now = M.snapshot(conn)
+  local now = snapshot(conn)
   for t in pairs(now) do
-    if not snapshot[t] then
+    if not before[t] then
       local ok, err = pcall(conn.exec, conn, "DROP TABLE " .. conn:quote_ident(t))
       if not ok then problems[#problems + 1] = tostring(err) end
     end
   end
-  local diff = M.diff(snapshot, M.snapshot(conn))
+  local diff = schema.diff(before, snapshot(conn))
   for _, d in ipairs(diff) do problems[#problems + 1] = d end
   if #problems > 0 then return false, problems end
   M.forget(conn, version)

@@ -8,12 +8,14 @@ local M = {}
 
 local INTERNAL = { "^n9e_migrate_", "^n9e_pre_", "^n9e_drop_", "^sqlite_" }
 
+--- The runner's own tables and its shadow copies are never user schema.
 local function internal(name)
   for _, p in ipairs(INTERNAL) do
     if name:match(p) then return true end
   end
   return false
 end
+M.internal = internal
 
 local ALIASES = {
   integer = "int", int = "int", int4 = "int", mediumint = "int", serial = "int",
@@ -53,14 +55,18 @@ function M.portable_default(d)
   return s
 end
 
-function M.describe(conn)
+--- opts.raw keeps the engine's own type names and default texts: the
+--- journal compares a table with itself before and after, where even a
+--- portable-equal change (int(10) vs int(11), text vs mediumtext) counts.
+function M.describe(conn, opts)
+  local raw = opts and opts.raw
   local out = {}
   for _, t in ipairs(conn:tables()) do
     if not internal(t) then
       local cols, idx = {}, {}
       for _, c in ipairs(conn:columns(t)) do
-        cols[c.name] = { type = M.portable_type(c.type), notnull = c.notnull,
-                         default = M.portable_default(c.default), pk = c.pk }
+        cols[c.name] = { type = raw and c.type or M.portable_type(c.type), notnull = c.notnull,
+                         default = raw and c.default or M.portable_default(c.default), pk = c.pk }
       end
       for _, i in ipairs(conn:indexes(t)) do
         idx[i.name] = { unique = i.unique, columns = i.columns }
