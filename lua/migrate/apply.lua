@@ -297,14 +297,19 @@ function M.recover(conn)
   return recovered
 end
 
---- Run the protocol.  opts: to, lock_timeout, scripts (sorted list).
---- Returns a result table; result.exit is the process exit code.
-function M.run(conn, scripts, opts)
-  local t0 = sys.monotonic()
+--- The run-wide lock, or exit 5.
+local function take_lock(conn, opts)
   if not conn:lock(M.LOCK_KEY, opts.lock_timeout) then
     errors.raise(errors.LOCK, ("lock not obtained within %g s: another runner holds it")
       :format(opts.lock_timeout))
   end
+end
+
+--- Run the protocol.  opts: to, lock_timeout, scripts (sorted list).
+--- Returns a result table; result.exit is the process exit code.
+function M.run(conn, scripts, opts)
+  local t0 = sys.monotonic()
+  take_lock(conn, opts)
   failpoint.hit("after_lock")
   -- the lock is the transaction on SQLite; PostgreSQL opens one here;
   -- MySQL/MariaDB versions are held by the journal instead
@@ -369,17 +374,15 @@ function M.run(conn, scripts, opts)
   return result
 end
 
---- Take the lock, run fn(lock_is_tx, mysql) protected, release the lock.
+--- Take the lock, finish interrupted journals, run
+--- fn(lock_is_tx, mysql, recovered) protected, commit, release the lock.
 local function locked(conn, opts, fn)
-  if not conn:lock(M.LOCK_KEY, opts.lock_timeout) then
-    errors.raise(errors.LOCK, ("lock not obtained within %g s: another runner holds it")
-      :format(opts.lock_timeout))
-  end
+  take_lock(conn, opts)
   local lock_is_tx, mysql = conn:in_transaction(), conn.dialect == "mysql"
   local ok, res = pcall(function()
-    if not lock_is_tx then M.recover(conn) end
+    local recovered = not lock_is_tx and M.recover(conn) or {}
     if not lock_is_tx and not mysql then conn:begin() end
-    local r = fn(lock_is_tx, mysql)
+    local r = fn(lock_is_tx, mysql, recovered)
     if conn:in_transaction() then conn:commit() end
     return r
   end)
@@ -520,18 +523,7 @@ end
 --- `repair`: take the lock and finish what an interrupted or unrestored
 --- run left (MySQL/MariaDB journals).  Returns { recovered = {versions} }.
 function M.repair(conn, opts)
-  if not conn:lock(M.LOCK_KEY, opts.lock_timeout) then
-    errors.raise(errors.LOCK, ("lock not obtained within %g s: another runner holds it")
-      :format(opts.lock_timeout))
-  end
-  local ok, res = pcall(function()
-    local recovered = conn.dialect ~= "sqlite" and M.recover(conn) or {}
-    if conn:in_transaction() then conn:commit() end
-    return { recovered = recovered }
-  end)
-  pcall(conn.unlock, conn, M.LOCK_KEY)
-  if not ok then error(res, 0) end
-  return res
+  return locked(conn, opts, function(_, _, recovered) return { recovered = recovered } end)
 end
 
 --- Re-run verify of every applied version, read-only, inside a
