@@ -306,9 +306,44 @@ static int sq_unlock(db_conn *c, const char *key, db_error *err)
     return DB_OK;
 }
 
+/* query_only alone is a switch the code under it could flip back
+ * ("PRAGMA query_only = OFF"), and ATTACH creates files even then.  While
+ * read-only, the authorizer refuses both at prepare time: pragmas may only
+ * be read, except the few that take a table or index name as argument. */
+static int read_only_authorizer(void *unused, int action, const char *arg1, const char *arg2,
+                                const char *db_name, const char *trigger)
+{
+    (void)unused, (void)db_name, (void)trigger;
+    static const char *const readers[] = {
+        "table_info", "table_xinfo", "index_list", "index_info", "index_xinfo",
+        "foreign_key_list", "foreign_key_check", "integrity_check", "quick_check", NULL,
+    };
+    switch (action) {
+    case SQLITE_ATTACH:
+    case SQLITE_DETACH:
+        return SQLITE_DENY;
+    case SQLITE_PRAGMA:
+        if (!arg2)
+            return SQLITE_OK;
+        for (const char *const *r = readers; *r; r++)
+            if (arg1 && sqlite3_stricmp(arg1, *r) == 0)
+                return SQLITE_OK;
+        return SQLITE_DENY;
+    default:
+        return SQLITE_OK;
+    }
+}
+
 static int sq_set_read_only(db_conn *c, int on, db_error *err)
 {
-    return simple(c, on ? "PRAGMA query_only = ON" : "PRAGMA query_only = OFF", err);
+    if (on) {
+        if (simple(c, "PRAGMA query_only = ON", err) != DB_OK)
+            return DB_ERR;
+        sqlite3_set_authorizer(c->db, read_only_authorizer, NULL);
+        return DB_OK;
+    }
+    sqlite3_set_authorizer(c->db, NULL, NULL);
+    return simple(c, "PRAGMA query_only = OFF", err);
 }
 
 static char *sq_quote_ident(db_conn *c, const char *name, db_error *err)

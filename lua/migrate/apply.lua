@@ -30,9 +30,53 @@ M.LOCK_KEY = "n9e-lua-migrate"
 local SCRIPT_METHODS = { "exec", "exec_script", "query", "first", "scalar", "quote_ident",
                          "server_version", "tables", "columns", "indexes", "table_exists",
                          "column_exists", "index_exists", "catalog", "checksum", "schema",
-                         "assert_schema" }
+                         "assert_schema", "assert_checksum", "assert_count" }
 
-function M.script_handle(conn, step, jv, touched)
+--- Statements a read-only step (precheck, verify) may send.  The engine's
+--- read-only mode refuses writes; this list refuses what would end or
+--- loosen that mode from inside (SET, COMMIT, ROLLBACK, START, SAVEPOINT,
+--- ATTACH, VACUUM INTO, ...), and MySQL's executable comments, which could
+--- hide any of them.
+local READ_ONLY_STATEMENTS = { SELECT = true, WITH = true, VALUES = true, SHOW = true,
+                               EXPLAIN = true, DESCRIBE = true, DESC = true, TABLE = true,
+                               PRAGMA = true } -- SQLite's driver refuses pragma writes
+
+local function leading_keyword(sql)
+  local i = 1
+  while true do
+    local _, e = sql:find("^%s+", i)
+    if e then i = e + 1 end
+    if sql:find("^/%*M?!", i) then return nil, "an executable comment" end
+    if sql:find("^/%*", i) then
+      local _, ce = sql:find("%*/", i + 2)
+      if not ce then return nil, "an unterminated comment" end
+      i = ce + 1
+    elseif sql:find("^%-%-", i) or sql:find("^#", i) then
+      local nl = sql:find("\n", i, true)
+      if not nl then return "" end
+      i = nl + 1
+    else
+      break
+    end
+  end
+  return (sql:match("^%(*%s*(%a+)", i) or ""):upper()
+end
+
+function M.read_only_guard(sql)
+  if type(sql) ~= "string" then return end
+  local word, why = leading_keyword(sql)
+  if word and not READ_ONLY_STATEMENTS[word] then why = word ~= "" and word or "this statement" end
+  local upper = sql:upper()
+  if not why and (sql:find("/%*M?!") or upper:find("INTO%s+OUTFILE") or upper:find("INTO%s+DUMPFILE")) then
+    why = "an executable comment or INTO OUTFILE/DUMPFILE"
+  end
+  if why then
+    error({ kind = "read_only", message = ("this step has a read-only handle: %s is not allowed here "
+      .. "(only SELECT, WITH, VALUES, SHOW, EXPLAIN, DESCRIBE and PRAGMA reads)"):format(why) }, 3)
+  end
+end
+
+function M.script_handle(conn, step, jv, touched, read_only)
   local h = {}
   for _, name in ipairs(SCRIPT_METHODS) do
     local f = conn[name]
@@ -60,6 +104,20 @@ function M.script_handle(conn, step, jv, touched)
       n = n + 1
       failpoint.hit(("exec:%s:%d"):format(step, n))
       return exec(self, ...)
+    end
+  end
+  -- last, so that no wrapper above can bypass it
+  if read_only then
+    for _, name in ipairs({ "exec", "query", "first", "scalar" }) do
+      local f = h[name]
+      h[name] = function(self, sql, ...)
+        M.read_only_guard(sql)
+        return f(self, sql, ...)
+      end
+    end
+    h.exec_script = function(_, sql)
+      for _, stmt in ipairs(journal.split(sql)) do M.read_only_guard(stmt) end
+      return conn:exec_script(sql)
     end
   end
   h.tx = function(_, fn) return conn:tx(fn, h) end
@@ -117,7 +175,7 @@ local function run_step(conn, s, plan, step, read_only, jv)
   local started, t0 = sys.now(), sys.monotonic()
   local touched = { rows = 0 }
   if read_only then conn:set_read_only(true) end
-  local ok, err = sandbox.call(fn, M.script_handle(conn, step, not read_only and jv or nil, touched),
+  local ok, err = sandbox.call(fn, M.script_handle(conn, step, not read_only and jv or nil, touched, read_only),
                                context(s, plan, step))
   if read_only then conn:set_read_only(false) end
   local ms = math.floor((sys.monotonic() - t0) * 1000 + 0.5)
@@ -125,10 +183,11 @@ local function run_step(conn, s, plan, step, read_only, jv)
             { version = s.version, step = step, ok = ok, duration_ms = ms, rows = touched.rows })
   local d
   if not ok then
-    -- a verify that failed by assertion is a verification failure (exit 4)
+    -- a verify that failed (an assertion, a missing table, a refused
+    -- write) is a verification failure, exit 4; a tripped limit is not
     d = describe(err, s, step)
-    d.exit = (step == "verify" and d.kind ~= "sql" and d.kind ~= "memory"
-              and d.kind ~= "instructions" and d.kind ~= "time") and errors.VERIFY or errors.FAILED
+    d.exit = (step == "verify" and d.kind ~= "memory" and d.kind ~= "instructions" and d.kind ~= "time")
+             and errors.VERIFY or errors.FAILED
   end
   if plan.steps then
     plan.steps[#plan.steps + 1] = {
@@ -162,7 +221,8 @@ function M.prechecks(conn, plan, managed, opts)
     if s.module.precheck then
       local name = "script:" .. s.version
       conn:set_read_only(true)
-      local ok, res, reason = sandbox.call(s.module.precheck, M.script_handle(conn), context(s, plan, "precheck"))
+      local ok, res, reason = sandbox.call(s.module.precheck, M.script_handle(conn, nil, nil, nil, true),
+                                            context(s, plan, "precheck"))
       conn:set_read_only(false)
       local r = { name = name, status = "ok", detail = s.name }
       if not ok then

@@ -114,6 +114,35 @@ function methods.checksum(self, tbl, columns, where, ...)
   return { rows = rows, sum = ("%016x"):format(sum) }
 end
 
+--- db:assert_checksum(before, table, columns [, where, ...])
+--- Raises unless the rows of table (optionally filtered) have the row count
+--- and checksum recorded in before (a db:checksum result): the assertion a
+--- conversion's verify makes over what its convert took before it started.
+function methods.assert_checksum(self, before, tbl, columns, where, ...)
+  assert(type(before) == "table" and before.rows and before.sum,
+         "assert_checksum: the first argument is a db:checksum result")
+  local after = self:checksum(tbl, columns, where, ...)
+  local what = ("%s(%s)%s"):format(tbl, table.concat(columns, ","), where and (" where " .. where) or "")
+  if after.rows ~= before.rows then
+    error(("integrity: %s has %d row(s), expected %d"):format(what, after.rows, before.rows), 2)
+  end
+  if after.sum ~= before.sum then
+    error(("integrity: %s checksum %s, expected %s: a value changed"):format(what, after.sum, before.sum), 2)
+  end
+  return after
+end
+
+--- db:assert_count(table, n [, where, ...]) raises unless the table (with
+--- the optional filter) has exactly n rows.
+function methods.assert_count(self, tbl, n, where, ...)
+  local sql = "SELECT count(*) FROM " .. self:quote_ident(tbl) .. (where and (" WHERE " .. where) or "")
+  local have = math.tointeger(tonumber(self:scalar(sql, ...)))
+  if have ~= n then
+    error(("integrity: %s%s has %s row(s), expected %d"):format(tbl, where and (" where " .. where) or "",
+                                                                 tostring(have), n), 2)
+  end
+end
+
 --- db:schema() -> the normalised description of migrate/schema.lua.
 function methods.schema(self)
   return require("migrate.schema").describe(self)

@@ -616,7 +616,17 @@ static void test_read_only(void **state)
     assert_int_equal(D->exec_script(f->c, "DELETE FROM r; CREATE TABLE r2(y);", &err), DB_ERR);
     memset(&err, 0, sizeof err);
     assert_int_equal(D->exec(f->c, "CREATE TABLE r3(y)", NULL, 0, NULL, &err), DB_ERR);
-    /* Reads still work. */
+    /* The switch cannot be flipped back from inside, nor a file attached. */
+    memset(&err, 0, sizeof err);
+    assert_int_equal(D->exec(f->c, "PRAGMA query_only = OFF", NULL, 0, NULL, &err), DB_ERR);
+    if (!strstr(err.message, "not authorized"))
+        fail_msg("unexpected message: %s", err.message);
+    assert_int_equal(D->exec(f->c, "PRAGMA query_only(0)", NULL, 0, NULL, &err), DB_ERR);
+    assert_int_equal(D->exec(f->c, "ATTACH ':memory:' AS other", NULL, 0, NULL, &err), DB_ERR);
+    assert_int_equal(D->exec(f->c, "INSERT INTO r VALUES (3)", NULL, 0, NULL, &err), DB_ERR);
+    /* Reads still work, pragmas that read included. */
+    assert_int_equal(scalar(f->c, "SELECT count(*) FROM pragma_table_info('r')"), 1);
+    assert_int_equal(D->exec(f->c, "PRAGMA table_info(r)", NULL, 0, NULL, &err), DB_OK);
     assert_int_equal(scalar(f->c, "SELECT count(*) FROM r"), 1);
     assert_int_equal(scalar(f->c, "SELECT count(*) FROM sqlite_schema"), 1);
 
