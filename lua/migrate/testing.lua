@@ -117,6 +117,46 @@ end
 
 local function raw(db) return type(db) == "table" and rawget(db, "conn") or db end
 
+--- Nightingale's own full-schema files of a release tag for an engine, in
+--- load order (tests/reference/TAG/, see the README there).
+local REFERENCE_FILES = {
+  mysql = { "docker_initsql_a-n9e.sql" },
+  postgres = { "docker_compose-postgres_initsql_for_postgres_a-n9e-for-Postgres.sql",
+               "docker_compose-postgres_initsql_for_postgres_b-ibex-for-Postgres.sql" },
+  sqlite = { "docker_initsql_sqlite.sql", "docker_sqlite.sql" }, -- the file moved in v7.3.3
+}
+
+--- The SQL text of reference TAG ("v9.1.1") for an engine, as Nightingale
+--- ships it, minus the MySQL file's own CREATE/DROP DATABASE and USE (the
+--- test database is chosen by the connection).  nil when the release has
+--- no file for that engine.
+function M.reference_sql(tag, engine)
+  local dir = (os.getenv("N9E_TEST_REFERENCE") or "tests/reference") .. "/" .. tag .. "/"
+  local parts = {}
+  for _, f in ipairs(REFERENCE_FILES[engine]) do
+    local text = sys.read_file(dir .. f)
+    if text then
+      if engine == "mysql" then
+        text = text:gsub("\n%s*[Cc][Rr][Ee][Aa][Tt][Ee]%s+[Dd][Aa][Tt][Aa][Bb][Aa][Ss][Ee][^;]*;", "\n")
+                   :gsub("\n%s*[Dd][Rr][Oo][Pp]%s+[Dd][Aa][Tt][Aa][Bb][Aa][Ss][Ee][^;]*;", "\n")
+                   :gsub("\n%s*[Uu][Ss][Ee]%s+[%w_]+%s*;", "\n")
+      end
+      parts[#parts + 1] = text
+      if engine == "sqlite" then break end
+    end
+  end
+  if #parts == 0 then return nil end
+  return table.concat(parts, "\n")
+end
+
+--- Load reference TAG into db (an empty throwaway database).
+function M.load_reference(db, tag)
+  local conn = raw(db)
+  local sql = assert(M.reference_sql(tag, conn.dialect),
+                     ("no reference schema %s for %s"):format(tag, conn.dialect))
+  conn:exec_script(sql)
+end
+
 --- Load scripts (the built-in ones, or opts.scripts dir) for db's dialect.
 function M.scripts(db, opts)
   opts = opts or {}
