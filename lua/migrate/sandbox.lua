@@ -9,6 +9,10 @@ local sys = require("n9e.sys")
 
 local M = {}
 
+--- Library modules a script may require: policy written in Lua that acts
+--- only through the db handle the script passes in.
+M.SCRIPT_LIBRARIES = { ["migrate.ddl"] = true, ["migrate.n9e_data"] = true }
+
 local function refuse(what)
   error(("sandbox: %s is not available to migration scripts"):format(what), 3)
 end
@@ -74,6 +78,10 @@ function M.env(opts)
     io = restricted("io", {}, nil),
     json = restricted("json", { encode = json.encode, decode = json.decode, null = json.null,
                                 array = json.array }),
+    require = function(name)
+      if not M.SCRIPT_LIBRARIES[name] then refuse(("require('%s')"):format(tostring(name))) end
+      return require(name)
+    end,
     print = function(...)
       local parts = table.pack(...)
       for i = 1, parts.n do parts[i] = tostring(parts[i]) end
