@@ -51,8 +51,17 @@ function M.plan(scripts, rows, target)
       refusals[#refusals + 1] = ("--to %s is below the current version %s (a downgrade); use rollback --to %s")
         :format(target, current, target)
     elseif not by_version[target] then
-      errors.raise(errors.USAGE, ("--to %s: no script has that version (newest is %s)")
-        :format(target, latest or "none"))
+      -- a release without schema changes (Nightingale 9.1.1) is reached by
+      -- the newest script at or below it; past the newest script is unknown
+      local below
+      for _, s in ipairs(scripts) do
+        if not version.lt(t, s.parsed) then below = s.version end
+      end
+      if not below or version.lt(latest, t) then
+        errors.raise(errors.USAGE, ("--to %s: no script has that version (newest is %s)")
+          :format(target, latest or "none"))
+      end
+      target = below
     end
   else
     target = latest
