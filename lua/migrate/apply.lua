@@ -22,6 +22,7 @@ local sys = require("n9e.sys")
 local version = require("migrate.version")
 
 local M = {}
+local user_tables
 
 M.LOCK_KEY = "n9e-lua-migrate"
 
@@ -209,12 +210,22 @@ function M.prechecks(conn, plan, managed, opts)
   copts.sqlite_path = conn.dialect == "sqlite" and conn:target():match("^sqlite:(.*)$") or nil
   local results = checks.run(conn, plan, copts)
   if not managed then
-    local tables = conn:tables()
+    local tables = user_tables(conn)
     if #tables > 0 then
-      results[#results + 1] = { name = "managed", status = "refused",
-        detail = ("the database has %d table(s) but no %s table: it was not created by n9e-lua-migrate")
-          :format(#tables, history.TABLE),
-        fix = "if it is at a known version, record that with `baseline VERSION`" }
+      local fingerprint = require("migrate.fingerprint")
+      local fp = fingerprint.identify(conn)
+      if (fp.status == "exact" or fp.status == "between") and opts.adopt ~= false then
+        results[#results + 1] = { name = "managed", status = "warning",
+          detail = ("no %s table; the schema is Nightingale %s: run records that as the baseline "
+            .. "(after the verify of every script up to it) and upgrades from there")
+            :format(history.TABLE, fp.status == "between" and ("between " .. fp.lower .. " and " .. fp.upper)
+                    or fp.version) }
+      else
+        results[#results + 1] = { name = "managed", status = "refused",
+          detail = ("the database has %d table(s) but no %s table and its schema is not a Nightingale "
+            .. "release: %s"):format(#tables, history.TABLE, fingerprint.explain(fp)),
+          fix = "if it is at a known version, record that with `baseline VERSION`" }
+      end
     end
   end
   for _, s in ipairs(plan.pending) do
@@ -382,15 +393,22 @@ function M.run(conn, scripts, opts)
     local recovered = (not lock_is_tx) and M.recover(conn) or {}
     if not lock_is_tx and not mysql then conn:begin() end
     local managed = history.exists(conn)
+    local adopted
+    if not managed and opts.adopt ~= false and #user_tables(conn) > 0 then
+      adopted = M.adopt(conn, scripts)
+      managed = true
+    end
     local plan = planner.plan(scripts, history.read(conn), opts.to)
     planner.check(plan)
     local results = prechecks(conn, plan, managed, opts)
     failpoint.hit("after_plan")
     local res = { from = plan.current, current = plan.current, target = plan.target,
-                  applied = {}, recovered = recovered, exit = errors.OK }
+                  applied = {}, recovered = recovered, exit = errors.OK, adopted = adopted }
     if #plan.pending == 0 then
       res.outcome = "up_to_date"
-      if conn:in_transaction() then conn:rollback() end -- nothing was written
+      if conn:in_transaction() then -- nothing was written, unless the adoption
+        if adopted then conn:commit() else conn:rollback() end
+      end
       return res
     end
     history.ensure(conn)
@@ -542,6 +560,85 @@ function M.rollback(conn, scripts, opts)
   end)
 end
 
+--- Tables other than the runner's own.
+user_tables = function(conn)
+  local out = {}
+  for _, t in ipairs(conn:tables()) do
+    if not schema.internal(t) then out[#out + 1] = t end
+  end
+  return out
+end
+
+--- Run the verify of every script up to `at` (in order, read-only) and
+--- record the baseline at `at`.  With opts.step_down, a failing verify
+--- does not refuse: the baseline is the last version whose verify (and
+--- every earlier one) held, because the scripts after it are idempotent
+--- and bring a partly upgraded database forward.
+local function record_baseline(conn, scripts, at, opts)
+  local plan = planner.plan(scripts, {}, nil)
+  local failures, checked, last = {}, {}, nil
+  for _, s in ipairs(scripts) do
+    if not version.lt(at.parsed, s.parsed) then
+      local good, report = run_step(conn, s, plan, "verify", true)
+      if not good then
+        failures[#failures + 1] = report.message
+        if opts.step_down then break end
+      else
+        checked[#checked + 1] = s.version
+        if #failures == 0 then last = s end
+      end
+    end
+  end
+  if #failures > 0 and not (opts.step_down and last) then
+    errors.raise(errors.REFUSED, ("refused: the schema does not match %s:\n  %s"):format(
+      at.version, table.concat(failures, "\n  ")), { reasons = failures })
+  end
+  history.ensure(conn)
+  local s = last or at
+  record(conn, { version = s.version, name = s.name, checksum = s.checksum,
+                 description = opts.note and (s.description or "") .. " (" .. opts.note .. ")" or s.description },
+         "baseline", "applied", sys.now(), 0)
+  remember_schema(conn, (last or at).version)
+  log.info("baseline", ("recorded baseline %s (verified: %s)%s"):format((last or at).version,
+           table.concat(checked, ", "), opts.note and ("; " .. opts.note) or ""), { version = (last or at).version })
+  return last or at, checked, failures
+end
+
+--- Adopt a database Nightingale created itself (tables, no history):
+--- recognise its release by schema fingerprint (migrate/fingerprint.lua),
+--- then record the baseline as `baseline` would.  An unrecognised schema
+--- is refused (exit 3) with the closest matches.  Returns { version,
+--- fingerprint = status, detail }.
+function M.adopt(conn, scripts)
+  local fingerprint = require("migrate.fingerprint")
+  local fp = fingerprint.identify(conn)
+  if fp.status ~= "exact" and fp.status ~= "between" then
+    errors.raise(errors.REFUSED, "refused: the database has tables but no " .. history.TABLE
+      .. " table, and its schema is not one of Nightingale's releases:\n" .. fingerprint.explain(fp)
+      .. "\n  if it is at a known version, record that with `baseline VERSION`",
+      { fingerprint = fp })
+  end
+  local at
+  for _, s in ipairs(scripts) do
+    if not version.lt(version.parse(fp.version), s.parsed) then at = s end
+  end
+  if not at then
+    errors.raise(errors.REFUSED, ("refused: the schema looks like Nightingale %s, older than every script")
+      :format(fp.version))
+  end
+  local note = ("adopted: schema fingerprint %s %s"):format(fp.status,
+    fp.status == "between" and (fp.lower .. ".." .. fp.upper) or fp.version)
+  local got, _, failures = record_baseline(conn, scripts, at, { step_down = true, note = note })
+  if #failures > 0 then
+    log.warn("adopt", ("the verify of %s did not hold (%s); baseline %s, the idempotent scripts after it "
+      .. "bring the rest"):format(at.version, failures[1], got.version), { version = got.version })
+  end
+  log.info("adopt", ("adopted an unmanaged Nightingale database at %s (%s)"):format(got.version, note),
+           { version = got.version })
+  return { version = got.version, fingerprint = fp.status, detail = fp.detail, lower = fp.lower,
+           upper = fp.upper }
+end
+
 --- `baseline V`: record that a database n9e-lua-migrate did not create is
 --- at V, after the verify of every script up to V passed on it.
 function M.baseline(conn, scripts, opts)
@@ -559,23 +656,7 @@ function M.baseline(conn, scripts, opts)
       if s.version == target then at = s end
     end
     if not at then errors.raise(errors.USAGE, ("baseline: no script has version %s"):format(target)) end
-    local failures, checked = {}, {}
-    for _, s in ipairs(scripts) do
-      if not version.lt(at.parsed, s.parsed) then
-        checked[#checked + 1] = s.version
-        local good, report = run_step(conn, s, plan, "verify", true)
-        if not good then failures[#failures + 1] = report.message end
-      end
-    end
-    if #failures > 0 then
-      errors.raise(errors.REFUSED, ("refused: the schema does not match %s:\n  %s"):format(
-        target, table.concat(failures, "\n  ")), { reasons = failures })
-    end
-    history.ensure(conn)
-    record(conn, at, "baseline", "applied", sys.now(), 0)
-    remember_schema(conn, at.version)
-    log.info("baseline", ("recorded baseline %s (verified: %s)"):format(target, table.concat(checked, ", ")),
-             { version = target })
+    local _, checked = record_baseline(conn, scripts, at, {})
     return { current = target, verified = checked }
   end)
 end

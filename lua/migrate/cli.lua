@@ -98,9 +98,14 @@ function commands.run(s)
   for _, v in ipairs(r.recovered or {}) do
     if not s.json then say("recovered interrupted version %s", v) end
   end
+  if r.adopted and not s.json then
+    say("adopted a Nightingale database without history: schema fingerprint %s, baseline %s",
+        r.adopted.fingerprint == "between" and ("between " .. r.adopted.lower .. " and " .. r.adopted.upper)
+        or r.adopted.fingerprint, r.adopted.version)
+  end
   if s.json then
     emit_json({ ok = r.exit == 0, command = "run", outcome = r.outcome, from = r.from,
-                recovered = json.array(r.recovered or {}),
+                recovered = json.array(r.recovered or {}), adopted = r.adopted,
                 current = r.current, target = r.target, applied = json.array(r.applied),
                 failed = r.failed, duration_ms = r.duration_ms, exit = r.exit,
                 database = conn:target() })
@@ -126,8 +131,17 @@ function commands.plan(s)
   local p = planner.plan(list, history.read(conn), s.to)
   local managed = history.exists(conn)
   if not managed and #conn:tables() > 0 then
-    p.refusals[#p.refusals + 1] = ("the database has tables but no %s table: it was not created by n9e-lua-migrate")
-      :format(history.TABLE)
+    -- what run would do: adopt a recognised Nightingale release as baseline
+    local fingerprint = require("migrate.fingerprint")
+    local fp = fingerprint.identify(conn)
+    if fp.status == "exact" or fp.status == "between" then
+      p.adopt = { fingerprint = fp.status, version = fp.version, lower = fp.lower, upper = fp.upper }
+      p = planner.plan(list, { { version = fp.version, kind = "baseline", outcome = "applied" } }, s.to)
+      p.adopt = { fingerprint = fp.status, version = fp.version, lower = fp.lower, upper = fp.upper }
+    else
+      p.refusals[#p.refusals + 1] = ("the database has tables but no %s table, and its schema is not a "
+        .. "Nightingale release: %s"):format(history.TABLE, fingerprint.explain(fp))
+    end
   end
   local code = #p.refusals > 0 and errors.REFUSED or errors.OK
   if s.json then
