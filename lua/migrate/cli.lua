@@ -174,9 +174,13 @@ function commands.status(s)
   local rows = history.read(conn)
   local p = planner.plan(list, rows, nil)
   local last = rows[#rows]
+  local managed, fp = history.exists(conn), nil
+  if not managed and #conn:tables() > 0 then fp = require("migrate.fingerprint").identify(conn) end
   if s.json then
     emit_json({ ok = true, command = "status", database = conn:target(), dialect = conn.dialect,
-                server_version = conn:server_version(), managed = history.exists(conn),
+                server_version = conn:server_version(), managed = managed,
+                fingerprint = fp and { status = fp.status, version = fp.version, lower = fp.lower,
+                                       upper = fp.upper, detail = fp.detail } or nil,
                 current = p.current, latest = p.latest, pending = versions(p.pending),
                 problems = json.array(p.refusals),
                 last = last and { version = last.version, outcome = last.outcome,
@@ -186,6 +190,7 @@ function commands.status(s)
   end
   say("database: %s (%s %s)", conn:target(), conn.dialect, conn:server_version())
   say("current:  %s", p.current or "(none)")
+  if fp then say("unmanaged: %s", fp.detail) end
   say("latest:   %s", p.latest or "(no scripts)")
   say("pending:  %d%s", #p.pending, #p.pending > 0 and
       (" (" .. table.concat((function()

@@ -73,12 +73,29 @@ function M.record_schema(db, version, description_json, at)
     db:exec(([[CREATE TABLE %s (
   version VARCHAR(64) NOT NULL,
   recorded_at VARCHAR(32) NOT NULL,
-  description TEXT NOT NULL
-)%s]]):format(db:quote_ident(M.SCHEMA), SUFFIX[db.dialect] or ""))
+  description %s NOT NULL
+)%s]]):format(db:quote_ident(M.SCHEMA), M.big_text(db), SUFFIX[db.dialect] or ""))
+  else
+    M.widen_text(db, M.SCHEMA, "description")
   end
   db:exec("DELETE FROM " .. db:quote_ident(M.SCHEMA))
   db:exec(("INSERT INTO %s (version, recorded_at, description) VALUES (?, ?, ?)")
     :format(db:quote_ident(M.SCHEMA)), version, at, description_json)
+end
+
+--- The column type for a text that can outgrow 64 KB (a schema description
+--- of Nightingale's ~240 tables is ~200 KB): MySQL's TEXT stops at 65,535
+--- bytes, LONGTEXT does not; PostgreSQL's and SQLite's TEXT have no limit.
+function M.big_text(db) return db.dialect == "mysql" and "LONGTEXT" or "TEXT" end
+
+--- Tables created by an earlier runner used TEXT on MySQL: widen in place.
+function M.widen_text(db, tbl, col)
+  if db.dialect ~= "mysql" then return end
+  for _, c in ipairs(db:columns(tbl)) do
+    if c.name == col and c.type:lower() == "text" then
+      db:exec(("ALTER TABLE %s MODIFY COLUMN %s LONGTEXT"):format(db:quote_ident(tbl), db:quote_ident(col)))
+    end
+  end
 end
 
 function M.expected_schema(db)

@@ -21,6 +21,7 @@
 ---     dropped, and the schema is compared with the snapshot.  Equal: the
 ---     version is rolled back (exit 1).  Not equal, or an undo failed: the
 ---     journal stays and the run exits 6; `repair` finishes the job.
+local history = require("migrate.history")
 local json = require("migrate.json")
 local schema = require("migrate.schema")
 local log = require("migrate.log")
@@ -58,7 +59,10 @@ local function sql_for(conn)
   return DIALECT[conn.dialect] or error("the journal does not support " .. tostring(conn.dialect), 0)
 end
 function M.ensure(conn)
-  if conn:table_exists(M.TABLE) then return end
+  if conn:table_exists(M.TABLE) then
+    history.widen_text(conn, M.TABLE, "statement") -- the schema snapshot is kept there
+    return
+  end
   local d = sql_for(conn)
   conn:exec(([[CREATE TABLE %s (
   id %s,
@@ -66,12 +70,12 @@ function M.ensure(conn)
   seq INT NOT NULL,
   action VARCHAR(16) NOT NULL,
   table_name VARCHAR(191),
-  statement TEXT,
+  statement %s,
   undo_sql TEXT,
   probe TEXT,
   state VARCHAR(16) NOT NULL,
   created_at VARCHAR(32) NOT NULL
-)%s]]):format(conn:quote_ident(M.TABLE), d.id, d.table_suffix))
+)%s]]):format(conn:quote_ident(M.TABLE), d.id, history.big_text(conn), d.table_suffix))
 end
 
 -- schema snapshots: migrate/schema.lua with the engine's own type names ----------
