@@ -112,6 +112,11 @@ typedef struct db_driver {
     /* Normalised catalog listing as a cursor (see db_catalog_kind). */
     int (*catalog)(db_conn *c, db_catalog_kind kind, const char *table, db_cursor **out,
                    db_error *err);
+    /* Nonzero when catalog() accepts table == NULL for COLUMNS and INDEXES:
+     * every table at once, each row led by a `tbl` column.  Worth it where
+     * each catalog query costs a round trip through a slow catalog
+     * (MySQL/MariaDB information_schema). */
+    int catalog_all;
 } db_driver;
 
 /* Registry: the driver for an engine name, or NULL if not built in. */

@@ -383,7 +383,7 @@ static int conn_catalog(lua_State *L)
     conn_ud *c = check_conn(L, 1);
     int kind = luaL_checkoption(L, 2, NULL, kinds);
     const char *table = luaL_optstring(L, 3, NULL);
-    if (kind != DB_CATALOG_TABLES && !table)
+    if (kind != DB_CATALOG_TABLES && !table && !c->drv->catalog_all)
         return luaL_argerror(L, 3, "table name expected");
     cursor_ud *cu = new_cursor(L, c, 1);
     db_error err = {0};

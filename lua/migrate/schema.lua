@@ -61,17 +61,36 @@ end
 function M.describe(conn, opts)
   local raw = opts and opts.raw
   local out = {}
+  local function column(cols, c)
+    cols[c.name] = { type = raw and c.type or M.portable_type(c.type), notnull = c.notnull,
+                     default = raw and c.default or M.portable_default(c.default), pk = c.pk }
+  end
+  local bulk = conn.dialect == "mysql" -- the driver lists every table in one query
   for _, t in ipairs(conn:tables()) do
     if not internal(t) then
       local cols, idx = {}, {}
-      for _, c in ipairs(conn:columns(t)) do
-        cols[c.name] = { type = raw and c.type or M.portable_type(c.type), notnull = c.notnull,
-                         default = raw and c.default or M.portable_default(c.default), pk = c.pk }
-      end
-      for _, i in ipairs(conn:indexes(t)) do
-        idx[i.name] = { unique = i.unique, columns = i.columns }
+      if not bulk then
+        for _, c in ipairs(conn:columns(t)) do column(cols, c) end
+        for _, i in ipairs(conn:indexes(t)) do idx[i.name] = { unique = i.unique, columns = i.columns } end
       end
       out[t] = { columns = cols, indexes = idx }
+    end
+  end
+  if bulk then
+    for row in conn:catalog("columns") do
+      local t = out[row.tbl]
+      if t then
+        column(t.columns, { name = row.name, type = row.type, notnull = row.notnull == 1 or row.notnull == true,
+                            default = row.dflt, pk = (tonumber(row.pk) or 0) > 0 })
+      end
+    end
+    for row in conn:catalog("indexes") do
+      local t = out[row.tbl]
+      if t then
+        local cols = {}
+        for c in (row.columns or ""):gmatch("[^,]+") do cols[#cols + 1] = c end
+        t.indexes[row.name] = { unique = row.unique == 1 or row.unique == true, columns = cols }
+      end
     end
   end
   return out

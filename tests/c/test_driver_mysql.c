@@ -1448,6 +1448,31 @@ static void test_catalog(void **state)
         S("ux_users_email_name"), I(1), S("email,name"),
     };
     check_catalog(f->c, DB_CATALOG_INDEXES, "users", icols, 3, users_idx, 3);
+
+    /* Every table at once (table NULL): the same rows led by the table. */
+    assert_true(D->catalog_all);
+    static const char *const all_ccols[] = {"tbl", "name", "type", "notnull", "dflt", "pk"};
+    static const cell all_cols[] = {
+        S("Zeta"),   S("x"),       S("int(11)"),      I(0), N, I(0),
+        S("alerts"), S("rule_id"), S("bigint(20)"),   I(1), N, I(2),
+        S("alerts"), S("note"),    S("varchar(64)"),  I(1), N, I(1),
+        S("users"),  S("id"),      S("bigint(20)"),   I(1), N, I(1),
+        S("users"),  S("name"),    S("varchar(191)"), I(1), S("'anon'"), I(0),
+        S("users"),  S("email"),   S("varchar(191)"), I(0), N, I(0),
+        S("users"),  S("age"),     S("int(11)"),      I(0), N, I(0),
+        S("users"),  S("nick"),    S("varchar(20)"),  I(0), S("'NULL'"), I(0),
+        S("users"),  S("score"),   S("int(11)"),      I(1), S("0"), I(0),
+        S("users"),  S("note"),    S("text"),         I(1), N, I(0),
+        S("v_users"), S("id"),     S("bigint(20)"),   I(1), S("0"), I(0),
+    };
+    check_catalog(f->c, DB_CATALOG_COLUMNS, NULL, all_ccols, 6, all_cols, 11);
+    static const char *const all_icols[] = {"tbl", "name", "unique", "columns"};
+    static const cell all_idx[] = {
+        S("users"), S("email"),               I(1), S("email"),
+        S("users"), S("idx_users_name_age"),  I(0), S("name,age"),
+        S("users"), S("ux_users_email_name"), I(1), S("email,name"),
+    };
+    check_catalog(f->c, DB_CATALOG_INDEXES, NULL, all_icols, 4, all_idx, 3);
     /* The primary key's own index is not listed. */
     check_catalog(f->c, DB_CATALOG_INDEXES, "alerts", icols, 3, NULL, 0);
 
