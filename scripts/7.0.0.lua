@@ -1,11 +1,52 @@
--- Nightingale v7.0.0 on SQLite: the baseline.
+-- Nightingale v7.0.0 (tag v7.0.0, commit 17dbb3ec778f84aa8687ac4fda91b7370ba32c7c,
+-- 2024-07-25).  One script, two roles:
 --
--- v7.0.0 is the first Nightingale release that runs on SQLite; on an empty
--- database this creates its full schema and seed rows exactly as
--- Nightingale ships them (docker/initsql/sqlite.sql at tag v7.0.0, commit
--- 17dbb3ec778f, copied unchanged below).  MySQL and PostgreSQL start from
--- the v6.7.3 baseline and reach v7.0.0 by upgrade.
-local SCHEMA = [==[
+-- * SQLite: the baseline.  v7.0.0 is the first release that runs on SQLite;
+--   on an empty database this creates its full schema and seed rows exactly
+--   as Nightingale ships them (docker/initsql/sqlite.sql at v7.0.0, copied
+--   unchanged below as SQLITE_SCHEMA).
+-- * MySQL/MariaDB and PostgreSQL: the upgrade from the v6.7.3 baseline,
+--   i.e. everything NOTES §3 "v7.0.0" lists (betas 0-14):
+--     - migrate.sql chunks /* v7.0.0-beta.3 */ (builtin_metrics,
+--       metric_filter), /* v7.0.0-beta.6 */ (board_busigroup,
+--       builtin_components, builtin_payloads), /* v7.0.0-beta.7 */
+--       (users.belong, users.last_active_time), /* v7.0.0-beta.13 */
+--       (recording_rule.cron_pattern), /* v7.0.0-beta.14 */ (original_tags);
+--     - the v6-era columns migrate.sql dropped at beta.2 because the full
+--       file carries them (alert_subscribe.busi_groups/note/rule_ids,
+--       configs.note/external/encrypted/create_*/update_*, datasource.is_default,
+--       notify_tpl.create_*/update_*, sso_config.update_at, target.host_ip/
+--       agent_version/engine_name);
+--     - MySQL only: the ibex job tables moved into n9e's database (task_meta,
+--       task_action, task_scheduler, task_scheduler_health, task_host_doing,
+--       task_host_0..99; Nightingale's MigrateIbexTables); PostgreSQL has them
+--       since v6 from b-ibex-for-Postgres.sql;
+--     - file-only changes: MySQL widens alert_rule.callbacks/runbook_url
+--       (beta.3) and the event tables' callbacks (beta.14) and gives
+--       alert_mute.tags a '[]' default, nullable; PostgreSQL turns
+--       users.maintainer, alert_subscribe.disabled/redefine_webhooks into
+--       integer (the PostgreSQL files never widened callbacks and keep
+--       alert_mute.tags jsonb, so neither does this script there);
+--     - the index alert_his_event(last_eval_time) (file name per engine).
+--   Column definitions are each engine's v7.0.0 file, unchanged.
+-- * Every engine: what Nightingale v7.0.0's AutoMigrate (models/migrate/
+--   migrate.go) adds at start-up where an engine's v7.0.0 file lacks it:
+--   original_tags (PostgreSQL, SQLite files), recording_rule.cron_pattern
+--   (PostgreSQL, SQLite), board.public_cate (all files until v7.7.2),
+--   builtin_payloads.uuid (SQLite) and idx_uuid (PostgreSQL, SQLite), the
+--   target indexes idx_host_ip/idx_agent_version/idx_engine_name (all),
+--   the SQLite builtin_metrics indexes (its file has them commented out), and
+--   DropUniqueFiledLimit: the unique key on configs.ckey goes (MySQL index
+--   `ckey`, PostgreSQL constraint `configs_ckey_key`).
+--
+-- Every step is idempotent (migrate.ddl): Nightingale's own AutoMigrate may
+-- have made any of it already.  verify checks what a database Nightingale
+-- created at v7.0.0 from that engine's file has; the AutoMigrate additions
+-- a file lacks are verified by 7.7.2, which also ensures them again for
+-- databases adopted (`baseline`) from such a file.
+local ddl = require("migrate.ddl")
+
+local SQLITE_SCHEMA = [==[
 CREATE TABLE `users` (
     `id` integer primary key autoincrement,
     `username` varchar(64) not null unique,
@@ -1785,38 +1826,452 @@ CREATE TABLE task_host_99
 );
 ]==]
 
--- The tables the schema creates, read from the schema text itself so that
--- verify can never drift from what up ran.
-local function schema_tables()
+-- Tables v7.0.0 adds to a v6.7.3 database.  MySQL: docker/initsql/a-n9e.sql
+-- at v7.0.0, unchanged; PostgreSQL: a-n9e-for-Postgres.sql at v7.0.0 (the
+-- COMMENT ON statements left out); no entry = the engine has the table
+-- already (PostgreSQL's ibex tables) or does not run this part (SQLite).
+local NEW_TABLES = {
+  { "builtin_metrics", {
+    mysql = [[
+CREATE TABLE `builtin_metrics` (
+    `id` bigint unsigned NOT NULL AUTO_INCREMENT COMMENT 'unique identifier',
+    `collector` varchar(191) NOT NULL COMMENT 'type of collector',
+    `typ` varchar(191) NOT NULL COMMENT 'type of metric',
+    `name` varchar(191) NOT NULL COMMENT 'name of metric',
+    `unit` varchar(191) NOT NULL COMMENT 'unit of metric',
+    `lang` varchar(191) NOT NULL DEFAULT '' COMMENT 'language of metric',
+    `note` varchar(4096) NOT NULL COMMENT 'description of metric in Chinese',
+    `expression` varchar(4096) NOT NULL COMMENT 'expression of metric',
+    `created_at` bigint NOT NULL DEFAULT 0 COMMENT 'create time',
+    `created_by` varchar(191) NOT NULL DEFAULT '' COMMENT 'creator',
+    `updated_at` bigint NOT NULL DEFAULT 0 COMMENT 'update time',
+    `updated_by` varchar(191) NOT NULL DEFAULT '' COMMENT 'updater',
+    PRIMARY KEY (`id`),
+    UNIQUE KEY `idx_collector_typ_name` (`lang`,`collector`, `typ`, `name`),
+    INDEX `idx_collector` (`collector`),
+    INDEX `idx_typ` (`typ`),
+    INDEX `idx_name` (`name`),
+    INDEX `idx_lang` (`lang`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4]],
+    postgres = [[
+CREATE TABLE builtin_metrics (
+  id bigserial,
+  collector varchar(191) NOT NULL,
+  typ varchar(191) NOT NULL,
+  name varchar(191) NOT NULL,
+  unit varchar(191) NOT NULL,
+  lang varchar(191) NOT NULL DEFAULT '',
+  note varchar(4096) NOT NULL,
+  expression varchar(4096) NOT NULL,
+  created_at bigint NOT NULL DEFAULT 0,
+  created_by varchar(191) NOT NULL DEFAULT '',
+  updated_at bigint NOT NULL DEFAULT 0,
+  updated_by varchar(191) NOT NULL DEFAULT '',
+  PRIMARY KEY (id),
+  UNIQUE (lang, collector, typ, name)
+);
+CREATE INDEX idx_collector ON builtin_metrics (collector);
+CREATE INDEX idx_typ ON builtin_metrics (typ);
+CREATE INDEX idx_name ON builtin_metrics (name);
+CREATE INDEX idx_lang ON builtin_metrics (lang)]] } },
+  { "metric_filter", {
+    mysql = [[
+CREATE TABLE `metric_filter` (
+  `id` bigint NOT NULL AUTO_INCREMENT COMMENT 'unique identifier',
+  `name` varchar(191) NOT NULL COMMENT 'name of metric filter',
+  `configs` varchar(4096) NOT NULL COMMENT 'configuration of metric filter',
+  `groups_perm` text,
+  `create_at` bigint NOT NULL DEFAULT '0' COMMENT 'create time',
+  `create_by` varchar(191) NOT NULL DEFAULT '' COMMENT 'creator',
+  `update_at` bigint NOT NULL DEFAULT '0' COMMENT 'update time',
+  `update_by` varchar(191) NOT NULL DEFAULT '' COMMENT 'updater',
+  PRIMARY KEY (`id`),
+  KEY `idx_name` (`name`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4]],
+    postgres = [[
+CREATE TABLE metric_filter (
+  id BIGSERIAL PRIMARY KEY,
+  name VARCHAR(191) NOT NULL,
+  configs VARCHAR(4096) NOT NULL,
+  groups_perm TEXT,
+  create_at BIGINT NOT NULL DEFAULT 0,
+  create_by VARCHAR(191) NOT NULL DEFAULT '',
+  update_at BIGINT NOT NULL DEFAULT 0,
+  update_by VARCHAR(191) NOT NULL DEFAULT ''
+);
+CREATE INDEX idx_metric_filter_name ON metric_filter (name)]] } },
+  { "board_busigroup", {
+    mysql = [[
+CREATE TABLE `board_busigroup` (
+  `busi_group_id` bigint(20) NOT NULL DEFAULT '0' COMMENT 'busi group id',
+  `board_id` bigint(20) NOT NULL DEFAULT '0' COMMENT 'board id',
+  PRIMARY KEY (`busi_group_id`, `board_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4]],
+    postgres = [[
+CREATE TABLE board_busigroup (
+  busi_group_id BIGINT NOT NULL DEFAULT 0,
+  board_id BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (busi_group_id, board_id)
+)]] } },
+  { "builtin_components", {
+    mysql = [[
+CREATE TABLE `builtin_components` (
+  `id` bigint(20) NOT NULL AUTO_INCREMENT COMMENT '''unique identifier''',
+  `ident` varchar(191) NOT NULL COMMENT '''identifier of component''',
+  `logo` varchar(191) NOT NULL COMMENT '''logo of component''',
+  `readme` text NOT NULL COMMENT '''readme of component''',
+  `created_at` bigint(20) NOT NULL DEFAULT 0 COMMENT '''create time''',
+  `created_by` varchar(191) NOT NULL DEFAULT '' COMMENT '''creator''',
+  `updated_at` bigint(20) NOT NULL DEFAULT 0 COMMENT '''update time''',
+  `updated_by` varchar(191) NOT NULL DEFAULT '' COMMENT '''updater''',
+  PRIMARY KEY (`id`),
+  KEY `idx_ident` (`ident`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4]],
+    postgres = [[
+CREATE TABLE builtin_components (
+  id BIGSERIAL PRIMARY KEY,
+  ident VARCHAR(191) NOT NULL,
+  logo VARCHAR(191) NOT NULL,
+  readme TEXT NOT NULL,
+  created_at BIGINT NOT NULL DEFAULT 0,
+  created_by VARCHAR(191) NOT NULL DEFAULT '',
+  updated_at BIGINT NOT NULL DEFAULT 0,
+  updated_by VARCHAR(191) NOT NULL DEFAULT ''
+);
+CREATE INDEX idx_ident ON builtin_components (ident)]] } },
+  { "builtin_payloads", {
+    mysql = [[
+CREATE TABLE `builtin_payloads` (
+  `id` bigint(20) NOT NULL AUTO_INCREMENT COMMENT '''unique identifier''',
+  `uuid` bigint(20) NOT NULL COMMENT '''uuid of payload''',
+  `type` varchar(191) NOT NULL COMMENT '''type of payload''',
+  `component` varchar(191) NOT NULL COMMENT '''component of payload''',
+  `cate` varchar(191) NOT NULL COMMENT '''category of payload''',
+  `name` varchar(191) NOT NULL COMMENT '''name of payload''',
+  `tags` varchar(191) NOT NULL DEFAULT '' COMMENT '''tags of payload''',
+  `content` longtext NOT NULL COMMENT '''content of payload''',
+  `created_at` bigint(20) NOT NULL DEFAULT 0 COMMENT '''create time''',
+  `created_by` varchar(191) NOT NULL DEFAULT '' COMMENT '''creator''',
+  `updated_at` bigint(20) NOT NULL DEFAULT 0 COMMENT '''update time''',
+  `updated_by` varchar(191) NOT NULL DEFAULT '' COMMENT '''updater''',
+  PRIMARY KEY (`id`),
+  KEY `idx_component` (`component`),
+  KEY `idx_name` (`name`),
+  KEY `idx_cate` (`cate`),
+  KEY `idx_uuid` (`uuid`),
+  KEY `idx_type` (`type`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4]],
+    postgres = [[
+CREATE TABLE builtin_payloads (
+  id BIGSERIAL PRIMARY KEY,
+  type VARCHAR(191) NOT NULL,
+  uuid BIGINT NOT NULL DEFAULT 0,
+  component VARCHAR(191) NOT NULL,
+  cate VARCHAR(191) NOT NULL,
+  name VARCHAR(191) NOT NULL,
+  tags VARCHAR(191) NOT NULL DEFAULT '',
+  content TEXT NOT NULL,
+  created_at BIGINT NOT NULL DEFAULT 0,
+  created_by VARCHAR(191) NOT NULL DEFAULT '',
+  updated_at BIGINT NOT NULL DEFAULT 0,
+  updated_by VARCHAR(191) NOT NULL DEFAULT ''
+);
+CREATE INDEX idx_component ON builtin_payloads (component);
+CREATE INDEX idx_builtin_payloads_name ON builtin_payloads (name);
+CREATE INDEX idx_cate ON builtin_payloads (cate);
+CREATE INDEX idx_type ON builtin_payloads (type)]] } },
+  -- the ibex job tables (MySQL; PostgreSQL: b-ibex-for-Postgres.sql since v6)
+  { "task_meta", { mysql = [[
+CREATE TABLE `task_meta`
+(
+    `id`          bigint unsigned NOT NULL AUTO_INCREMENT,
+    `title`       varchar(255)    not null default '',
+    `account`     varchar(64)     not null,
+    `batch`       int unsigned    not null default 0,
+    `tolerance`   int unsigned    not null default 0,
+    `timeout`     int unsigned    not null default 0,
+    `pause`       varchar(255)    not null default '',
+    `script`      text            not null,
+    `args`        varchar(512)    not null default '',
+    `stdin`       varchar(1024)   not null default '',
+    `creator`     varchar(64)     not null default '',
+    `created`     timestamp       not null default CURRENT_TIMESTAMP,
+    PRIMARY KEY (`id`),
+    KEY (`creator`),
+    KEY (`created`)
+) ENGINE = InnoDB
+  DEFAULT CHARSET = utf8mb4]] } },
+  { "task_action", { mysql = [[
+CREATE TABLE `task_action`
+(
+    `id`     bigint unsigned not null,
+    `action` varchar(32)     not null,
+    `clock`  bigint          not null default 0,
+    PRIMARY KEY (`id`)
+) ENGINE = InnoDB
+  DEFAULT CHARSET = utf8mb4]] } },
+  { "task_scheduler", { mysql = [[
+CREATE TABLE `task_scheduler`
+(
+    `id`        bigint unsigned not null,
+    `scheduler` varchar(128)    not null default '',
+    KEY (`id`, `scheduler`)
+) ENGINE = InnoDB
+  DEFAULT CHARSET = utf8mb4]] } },
+  { "task_scheduler_health", { mysql = [[
+CREATE TABLE `task_scheduler_health`
+(
+    `scheduler` varchar(128) not null,
+    `clock`     bigint       not null,
+    UNIQUE KEY (`scheduler`),
+    KEY (`clock`)
+) ENGINE = InnoDB
+  DEFAULT CHARSET = utf8mb4]] } },
+  { "task_host_doing", { mysql = [[
+CREATE TABLE `task_host_doing`
+(
+    `id`     bigint unsigned not null,
+    `host`   varchar(128)    not null,
+    `clock`  bigint          not null default 0,
+    `action` varchar(16)     not null,
+    KEY (`id`),
+    KEY (`host`)
+) ENGINE = InnoDB
+  DEFAULT CHARSET = utf8mb4]] } },
+}
+
+-- task_host_0 .. task_host_99, the file's statement with the number in it.
+local TASK_HOST = [[
+CREATE TABLE task_host_0
+(
+    `ii`     bigint unsigned NOT NULL AUTO_INCREMENT,
+    `id`     bigint unsigned not null,
+    `host`   varchar(128)    not null,
+    `status` varchar(32)     not null,
+    `stdout` text,
+    `stderr` text,
+    UNIQUE KEY (`id`, `host`),
+    PRIMARY KEY (`ii`)
+) ENGINE = InnoDB
+  DEFAULT CHARSET = utf8mb4]]
+for i = 0, 99 do
+  NEW_TABLES[#NEW_TABLES + 1] = { "task_host_" .. i, { mysql = (TASK_HOST:gsub("task_host_0", "task_host_" .. i)) } }
+end
+
+-- Columns v7.0.0 adds to v6.7.3 tables, as each engine's v7.0.0 file
+-- declares them (SQLite: its baseline has them).
+local NEW_COLUMNS = {
+  { "users", "belong", { mysql = "varchar(16) not null default '' comment 'belong'",
+                         postgres = "varchar(16) not null default ''" } },
+  { "users", "last_active_time", { mysql = "bigint not null default 0", postgres = "bigint not null default 0" } },
+  { "configs", "note", { mysql = "varchar(1024) not null default ''", postgres = "varchar(1024) not null default ''" } },
+  { "configs", "external", { mysql = "tinyint(1) not null default 0", postgres = "int not null default 0" } },
+  { "configs", "encrypted", { mysql = "tinyint(1) not null default 0", postgres = "int not null default 0" } },
+  { "configs", "create_at", { mysql = "bigint not null default 0", postgres = "bigint not null default 0" } },
+  { "configs", "create_by", { mysql = "varchar(64) not null default ''", postgres = "varchar(64) not null default ''" } },
+  { "configs", "update_at", { mysql = "bigint not null default 0", postgres = "bigint not null default 0" } },
+  { "configs", "update_by", { mysql = "varchar(64) not null default ''", postgres = "varchar(64) not null default ''" } },
+  { "alert_subscribe", "busi_groups", { mysql = "VARCHAR(4096) NOT NULL DEFAULT '[]'",
+                                        postgres = "VARCHAR(4096) NOT NULL DEFAULT '[]'" } },
+  { "alert_subscribe", "note", { mysql = "VARCHAR(1024) DEFAULT '' COMMENT 'note'", postgres = "VARCHAR(1024) DEFAULT ''" } },
+  { "alert_subscribe", "rule_ids", { mysql = "VARCHAR(1024) DEFAULT '' COMMENT 'rule_ids'",
+                                     postgres = "VARCHAR(1024) DEFAULT ''" } },
+  { "target", "host_ip", { mysql = "varchar(15) default '' COMMENT 'IPv4 string'", postgres = "varchar(15) default ''" } },
+  { "target", "agent_version", { mysql = "varchar(255) default '' COMMENT 'agent version'",
+                                 postgres = "varchar(255) default ''" } },
+  { "target", "engine_name", { mysql = "varchar(255) default '' COMMENT 'engine_name'",
+                               postgres = "varchar(255) default ''" } },
+  { "recording_rule", "cron_pattern", { mysql = "varchar(255) default '' comment 'cron pattern'" } },
+  { "alert_cur_event", "original_tags", { mysql = "text comment 'labels key=val,,k2=v2'" } },
+  { "alert_his_event", "original_tags", { mysql = "text comment 'labels key=val,,k2=v2'" } },
+  { "datasource", "is_default", { mysql = "tinyint not null default 0", postgres = "boolean not null default false" } },
+  { "notify_tpl", "create_at", { mysql = "bigint not null default 0", postgres = "bigint not null default 0" } },
+  { "notify_tpl", "create_by", { mysql = "varchar(64) not null default ''", postgres = "varchar(64) not null default ''" } },
+  { "notify_tpl", "update_at", { mysql = "bigint not null default 0", postgres = "bigint not null default 0" } },
+  { "notify_tpl", "update_by", { mysql = "varchar(64) not null default ''", postgres = "varchar(64) not null default ''" } },
+  { "sso_config", "update_at", { mysql = "bigint not null default 0", postgres = "bigint not null default 0" } },
+}
+
+-- Columns whose declaration the v7.0.0 file of an engine changed (MySQL
+-- widenings, PostgreSQL smallint -> integer).  Widening only: no value can
+-- be lost, and down leaves them widened.
+local CHANGED_COLUMNS = {
+  { "alert_rule", "callbacks", {
+    mysql = "varchar(4096) not null default '' comment 'split by space: http://a.com/api/x http://a.com/api/y'" } },
+  { "alert_rule", "runbook_url", { mysql = "varchar(4096)" } },
+  { "alert_cur_event", "callbacks", {
+    mysql = "varchar(2048) not null default '' comment 'split by space: http://a.com/api/x http://a.com/api/y'" } },
+  { "alert_his_event", "callbacks", {
+    mysql = "varchar(2048) not null default '' comment 'split by space: http://a.com/api/x http://a.com/api/y'" } },
+  { "alert_mute", "tags", { mysql = "varchar(4096) default '[]' comment 'json,map,tagkey->regexp|value'" } },
+  { "users", "maintainer", { postgres = { type = "int" } } },
+  { "alert_subscribe", "disabled", { postgres = { type = "int" } } },
+  { "alert_subscribe", "redefine_webhooks", { postgres = { type = "int" } } },
+}
+
+-- What Nightingale v7.0.0's AutoMigrate adds at start where an engine's
+-- v7.0.0 file lacks it (MySQL's file has the columns: NEW_COLUMNS).
+local AM_COLUMNS = {
+  { "recording_rule", "cron_pattern", { postgres = "varchar(255) default ''", sqlite = "varchar(255) default ''" } },
+  { "alert_cur_event", "original_tags", { postgres = "text", sqlite = "text" } },
+  { "alert_his_event", "original_tags", { postgres = "text", sqlite = "text" } },
+  { "board", "public_cate", { mysql = "bigint NOT NULL DEFAULT 0 COMMENT '0 anonymous 1 login 2 busi'",
+                              postgres = "bigint NOT NULL DEFAULT 0", sqlite = "bigint not null default 0" } },
+  -- SQLite refuses NOT NULL without a default on ADD COLUMN (NOTES §1.5)
+  { "builtin_payloads", "uuid", { sqlite = "bigint not null default 0" } },
+}
+local AM_INDEXES = {
+  { "target", "idx_host_ip", { "host_ip" } },
+  { "target", "idx_agent_version", { "agent_version" } },
+  { "target", "idx_engine_name", { "engine_name" } },
+  { "builtin_payloads", "idx_uuid", { "uuid" } },
+  { "builtin_metrics", "idx_collector", { "collector" }, "sqlite" },
+  { "builtin_metrics", "idx_typ", { "typ" }, "sqlite" },
+  { "builtin_metrics", "idx_lang", { "lang" }, "sqlite" },
+}
+-- DropUniqueFiledLimit(db, &Configs{}, "ckey", "configs_ckey_key")
+local CKEY_UNIQUE = { mysql = "ckey", postgres = "configs_ckey_key" }
+
+-- The index on alert_his_event(last_eval_time), as each engine's v7.0.0
+-- file names it (v7.7.2 renames MySQL's to gorm's idx_last_eval_time).
+local LAST_EVAL_INDEX = { mysql = "last_eval_time", postgres = "alert_his_event_nrn_idx",
+                          sqlite = "idx_alert_his_event_last_eval_time" }
+
+-- The tables of the SQLite schema text, read from the text itself.
+local function sqlite_tables()
   local names = {}
-  for name in SCHEMA:gmatch("CREATE TABLE `?([%w_]+)") do names[#names + 1] = name end
+  for name in SQLITE_SCHEMA:gmatch("CREATE TABLE `?([%w_]+)") do names[#names + 1] = name end
   return names
 end
 
+-- An index of tbl over exactly cols, whatever its name.
+local function index_on(db, tbl, cols)
+  for _, i in ipairs(db:indexes(tbl)) do
+    if table.concat(i.columns, ",") == table.concat(cols, ",") then return i end
+  end
+end
+
+local function column(db, tbl, col)
+  for _, c in ipairs(db:columns(tbl)) do
+    if c.name == col then return c end
+  end
+end
+
+local function bare(v)
+  if v == nil then return nil end
+  v = tostring(v):gsub("::[%w%s]+$", "")
+  return v:match("^'(.*)'$") or v
+end
+
+local function automigrate_part(db)
+  for _, c in ipairs(AM_COLUMNS) do ddl.add_column(db, c[1], c[2], c[3]) end
+  for _, i in ipairs(AM_INDEXES) do
+    if not i[4] or i[4] == db.dialect then ddl.add_index(db, i[1], i[2], i[3]) end
+  end
+  if CKEY_UNIQUE[db.dialect] then ddl.drop_index(db, "configs", CKEY_UNIQUE[db.dialect]) end
+end
+
+local function upgrade_from_v6(db)
+  for _, t in ipairs(NEW_TABLES) do ddl.create_table(db, t[1], t[2]) end
+  for _, c in ipairs(NEW_COLUMNS) do ddl.add_column(db, c[1], c[2], c[3]) end
+  for _, c in ipairs(CHANGED_COLUMNS) do ddl.alter_column(db, c[1], c[2], c[3]) end
+  if not index_on(db, "alert_his_event", { "last_eval_time" }) then
+    ddl.add_index(db, "alert_his_event", LAST_EVAL_INDEX[db.dialect], { "last_eval_time" })
+  end
+end
+
+local V7_TABLES = { "builtin_metrics", "metric_filter", "board_busigroup", "builtin_components", "builtin_payloads",
+                    "task_meta", "task_action", "task_scheduler", "task_scheduler_health", "task_host_doing" }
+local V7_COLUMNS = {
+  users = { "belong", "last_active_time" },
+  configs = { "note", "external", "encrypted", "create_at", "create_by", "update_at", "update_by" },
+  alert_subscribe = { "busi_groups", "note", "rule_ids" },
+  target = { "host_ip", "agent_version", "engine_name" },
+  datasource = { "is_default" },
+  notify_tpl = { "create_at", "create_by", "update_at", "update_by" },
+  sso_config = { "update_at" },
+}
+
 return {
   version = "7.0.0",
-  description = "Nightingale v7.0.0 baseline (SQLite schema and seed rows)",
-  dialects = { "sqlite" },
+  description = "Nightingale v7.0.0: SQLite baseline; MySQL/PostgreSQL upgrade from v6.7.3",
+  -- MySQL MODIFYs these (the journal copies each first); PostgreSQL
+  -- rewrites users and alert_subscribe (smallint -> integer)
+  rewrites = { "alert_his_event", "alert_cur_event", "alert_rule", "alert_mute", "users", "alert_subscribe" },
 
   up = function(db)
-    db:exec_script(SCHEMA)
-  end,
-
-  verify = function(db)
-    local tables = schema_tables()
-    assert(#tables > 100, "schema text lists too few tables")
-    for _, name in ipairs(tables) do
-      assert(db:table_exists(name), "table " .. name .. " was not created")
+    if db.dialect == "sqlite" then
+      if db:table_exists("users") then
+        error("the v7.0.0 SQLite baseline runs on an empty database only: adopt this one with `baseline VERSION`")
+      end
+      db:exec_script(SQLITE_SCHEMA)
+    else
+      assert(db:table_exists("users") and db:table_exists("alert_his_event"),
+             "v7.0.0 upgrades a v6.7.3 database: the v6.7.3 tables are missing")
+      upgrade_from_v6(db)
     end
-    assert(db:scalar("SELECT count(*) FROM users WHERE username = ?", "root") == 1,
-           "seed user root is missing")
-    assert(db:scalar("SELECT count(*) FROM role") == 3, "seed roles are missing")
-    assert(db:scalar("SELECT count(*) FROM role_operation") > 0, "seed role operations are missing")
+    automigrate_part(db)
   end,
 
+  -- What every engine's v7.0.0 file has (a database Nightingale created
+  -- at v7.0.0 passes); AutoMigrate-only additions are checked by 7.7.2.
+  verify = function(db)
+    local d = db.dialect
+    if d == "sqlite" then
+      local tables = sqlite_tables()
+      assert(#tables == 139, "schema text lists an unexpected number of tables")
+      for _, name in ipairs(tables) do assert(db:table_exists(name), "table " .. name .. " is missing") end
+      assert(db:scalar("SELECT count(*) FROM users WHERE username = ?", "root") == 1, "seed user root is missing")
+      for _, role in ipairs({ "Admin", "Standard", "Guest" }) do
+        assert(db:scalar("SELECT count(*) FROM role WHERE name = ?", role) == 1, "seed role " .. role .. " is missing")
+      end
+    end
+    local spec = {}
+    for _, t in ipairs(V7_TABLES) do spec[t] = { columns = {} } end
+    for i = 0, 99 do spec["task_host_" .. i] = { columns = { id = true, host = true } } end
+    for t, cols in pairs(V7_COLUMNS) do
+      spec[t] = { columns = {} }
+      for _, c in ipairs(cols) do spec[t].columns[c] = true end
+    end
+    if d ~= "sqlite" then spec.builtin_payloads.columns.uuid = true end -- SQLite: 7.7.2
+    if d == "mysql" then
+      spec.alert_cur_event = { columns = { original_tags = true, callbacks = "varchar(2048)" } }
+      spec.alert_his_event = { columns = { original_tags = true, callbacks = "varchar(2048)" } }
+      spec.recording_rule = { columns = { cron_pattern = true } }
+      spec.alert_rule = { columns = { callbacks = "varchar(4096)", runbook_url = "varchar(4096)" } }
+      local tags = column(db, "alert_mute", "tags")
+      assert(tags and not tags.notnull and bare(tags.default) == "[]",
+             "alert_mute.tags must be nullable with default '[]'")
+    end
+    ddl.expect(db, spec)
+    assert(index_on(db, "alert_his_event", { "last_eval_time" }), "no index on alert_his_event(last_eval_time)")
+    if d ~= "postgres" then -- the PostgreSQL files keep it; AutoMigrate drops it (7.7.2 checks)
+      for _, i in ipairs(db:indexes("configs")) do
+        assert(not (i.unique and table.concat(i.columns, ",") == "ckey"), "configs.ckey is still unique")
+      end
+    end
+  end,
+
+  -- MySQL/PostgreSQL: back to v6.7.3 by dropping what up added.  Widened
+  -- columns stay widened (narrowing could cut values) and the unique key on
+  -- configs.ckey is not restored (v7 allows duplicate keys).  SQLite: the
+  -- baseline has nothing below it.
   down = function(db)
-    for _, name in ipairs(schema_tables()) do
-      db:exec("DROP TABLE IF EXISTS " .. db:quote_ident(name))
+    if db.dialect == "sqlite" then error("7.0.0 is the SQLite baseline: there is no version below it") end
+    for i = #NEW_TABLES, 1, -1 do
+      local t = NEW_TABLES[i]
+      if ddl.pick(db, t[2]) and db:table_exists(t[1]) then db:exec("DROP TABLE " .. db:quote_ident(t[1])) end
+    end
+    for _, i in ipairs(AM_INDEXES) do
+      if db:table_exists(i[1]) and (not i[4] or i[4] == db.dialect) then ddl.drop_index(db, i[1], i[2]) end
+    end
+    ddl.drop_index(db, "alert_his_event", LAST_EVAL_INDEX[db.dialect])
+    for _, list in ipairs({ AM_COLUMNS, NEW_COLUMNS }) do
+      for _, c in ipairs(list) do
+        if ddl.pick(db, c[3]) and db:table_exists(c[1]) and db:column_exists(c[1], c[2]) then
+          db:exec(("ALTER TABLE %s DROP COLUMN %s"):format(db:quote_ident(c[1]), db:quote_ident(c[2])))
+        end
+      end
     end
   end,
 }

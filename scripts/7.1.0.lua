@@ -1,30 +1,30 @@
 -- Nightingale v7.1.0: hosts report their operating system.
 -- Upstream: migrate.sql chunk /* v7.1.0 */ (ALTER TABLE target ADD COLUMN
--- os VARCHAR(31) DEFAULT '') plus the idx_os index that gorm AutoMigrate
--- adds (models Target.OS `gorm:"index:idx_os"`); the v9.1.1 full schemas
--- of all three engines carry both.  Idempotent: Nightingale itself may have
--- added the column at start-up already.
+-- os VARCHAR(31) DEFAULT '' COMMENT 'os type') and gorm AutoMigrate of the
+-- shadow struct migrate.Target (OS `gorm:"...;index:idx_os"`), which is what
+-- creates the index on every engine.  Definitions: MySQL a-n9e.sql of
+-- v7.7.2 (the column since v7.2.0), PostgreSQL a-n9e-for-Postgres.sql of
+-- v8.0.0 (first PostgreSQL file with it), SQLite docker/sqlite.sql of
+-- v8.0.0.  Idempotent: Nightingale itself may have added both at start-up.
+local ddl = require("migrate.ddl")
+
 return {
   version = "7.1.0",
   description = "target.os column and idx_os index",
-  dialects = { "sqlite" },
 
   up = function(db)
-    if not db:column_exists("target", "os") then
-      db:exec("ALTER TABLE target ADD COLUMN os VARCHAR(31) DEFAULT ''")
-    end
-    if not db:index_exists("target", "idx_os") then
-      db:exec("CREATE INDEX idx_os ON target (os)")
-    end
+    ddl.add_column(db, "target", "os", { mysql = "VARCHAR(31) DEFAULT '' COMMENT 'os type'",
+                                         postgres = "varchar(31) default ''",
+                                         sqlite = "varchar(31) default ''" })
+    ddl.add_index(db, "target", "idx_os", { "os" })
   end,
 
   verify = function(db)
-    assert(db:column_exists("target", "os"), "target.os is missing")
-    assert(db:index_exists("target", "idx_os"), "index idx_os on target is missing")
+    ddl.expect(db, { target = { columns = { os = "varchar(31)" }, indexes = { idx_os = { "os" } } } })
   end,
 
   down = function(db)
-    db:exec("DROP INDEX IF EXISTS idx_os")
-    db:exec("ALTER TABLE target DROP COLUMN os")
+    ddl.drop_index(db, "target", "idx_os")
+    if db:column_exists("target", "os") then db:exec("ALTER TABLE target DROP COLUMN os") end
   end,
 }

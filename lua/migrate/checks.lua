@@ -13,7 +13,7 @@ local M = {}
 local MINIMUM = {
   sqlite = { "3.35.0", "ALTER TABLE ... DROP COLUMN" },
   postgres = { "11.0.0", "CREATE INDEX CONCURRENTLY IF NOT EXISTS, hashtextextended" },
-  mysql = { "5.7.0", "MySQL 5.7 / MariaDB 10.3" },
+  mysql = { "8.0.0", "ALTER TABLE ... RENAME COLUMN / RENAME INDEX (Nightingale's 8.4.0, 7.7.2)" },
 }
 
 --- "15.20 (Debian ...)", "10.11.19-MariaDB-0+deb12u1", "3.40.1" -> "15.20.0"
@@ -32,7 +32,9 @@ local function check_server(conn)
   local have = conn:server_version()
   local v = numeric_version(have)
   local min = MINIMUM[conn.dialect]
-  if conn.dialect == "mysql" and tostring(have):match("MariaDB") then min = { "10.3.0", "MariaDB 10.3" } end
+  if conn.dialect == "mysql" and tostring(have):match("MariaDB") then
+    min = { "10.5.2", "ALTER TABLE ... RENAME COLUMN / RENAME INDEX (Nightingale's 8.4.0, 7.7.2)" }
+  end
   if not v then
     return result("server", "warning", ("cannot read the server version from %q"):format(tostring(have)))
   end
