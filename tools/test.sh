@@ -16,7 +16,7 @@ eval "$(tools/servers.sh start)"
 trap 'tools/servers.sh stop' EXIT
 
 echo "== luacheck"
-luacheck --no-color -q lua scripts tests/spec tests/cli
+luacheck --no-color -q lua scripts tests/spec tests/cli tests/conformance
 
 echo "== build (warnings are errors)"
 cmake -S . -B build -DN9E_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
