@@ -25,7 +25,7 @@ bench_sqlite() {
   local chain=() direct=()
   for _ in $(seq "$ROUNDS"); do
     rm -f "$TMP/c.db" "$TMP/d.db"
-    t0=$(now); "$BIN" run --db "sqlite:$TMP/c.db" -q; t1=$(now)
+    t0=$(now); "$BIN" run --db "sqlite:$TMP/c.db" -q >/dev/null; t1=$(now)
     sqlite3 "$TMP/d.db" <"$REF/docker_sqlite.sql"; t2=$(now)
     chain+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')"); direct+=("$(awk -v a="$t1" -v b="$t2" 'BEGIN{print b-a}')")
   done
@@ -37,7 +37,7 @@ bench_postgres() {
   for _ in $(seq "$ROUNDS"); do
     pg n9e_test -c "DROP DATABASE IF EXISTS bench_c WITH (FORCE)" -c "DROP DATABASE IF EXISTS bench_d WITH (FORCE)"
     pg n9e_test -c "CREATE DATABASE bench_c" -c "CREATE DATABASE bench_d"
-    t0=$(now); "$BIN" run --db "postgres://n9e@$PGHOST:$PGPORT/bench_c" --password-file "$TMP/pw" -q; t1=$(now)
+    t0=$(now); "$BIN" run --db "postgres://n9e@$PGHOST:$PGPORT/bench_c" --password-file "$TMP/pw" -q >/dev/null; t1=$(now)
     pg bench_d -f "$REF/docker_compose-postgres_initsql_for_postgres_a-n9e-for-Postgres.sql" \
                -f "$REF/docker_compose-postgres_initsql_for_postgres_b-ibex-for-Postgres.sql"; t2=$(now)
     chain+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')"); direct+=("$(awk -v a="$t1" -v b="$t2" 'BEGIN{print b-a}')")
@@ -50,7 +50,7 @@ bench_mysql() {
   local chain=() direct=()
   for _ in $(seq "$ROUNDS"); do
     my -e "DROP DATABASE IF EXISTS bench_c; DROP DATABASE IF EXISTS bench_d; CREATE DATABASE bench_c; CREATE DATABASE bench_d"
-    t0=$(now); "$BIN" run --db "mysql://n9e@127.0.0.1:$MYPORT/bench_c" --password-file "$TMP/pw" -q; t1=$(now)
+    t0=$(now); "$BIN" run --db "mysql://n9e@127.0.0.1:$MYPORT/bench_c" --password-file "$TMP/pw" -q >/dev/null; t1=$(now)
     grep -viE '^\s*(create|drop) database|^\s*use ' "$REF/docker_initsql_a-n9e.sql" | my bench_d; t2=$(now)
     chain+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')"); direct+=("$(awk -v a="$t1" -v b="$t2" 'BEGIN{print b-a}')")
   done
