@@ -309,14 +309,14 @@ local function queries_match(q, ids)
   return true
 end
 
---- What the conversion makes of one row: "todo" (needs converting), "ok"
+--- What the conversion makes of one row: "pending" (needs converting), "ok"
 --- (converted), "kept" (already has other queries: left alone), "none"
 --- (no ids) or "invalid" (datasource_ids is not a JSON array of integers).
 local function classify(db, row)
   local ids = parse_ids(db, row.datasource_ids)
   if not ids then return "invalid" end
   if #ids == 0 then return "none" end
-  if empty_queries(db, row.datasource_queries) then return "todo", ids end
+  if empty_queries(db, row.datasource_queries) then return "pending", ids end
   if queries_match(row.datasource_queries, ids) then return "ok", ids end
   return "kept", ids
 end
@@ -341,7 +341,7 @@ function M.datasource_queries(db, tbl, opts)
     local changes, ids_in = {}, {}
     for _, r in ipairs(rows) do
       local state, ids = classify(db, r)
-      if state == "todo" then
+      if state == "pending" then
         changes[#changes + 1] = { int(r.id), encode_query(expected_query(ids)) }
         ids_in[#ids_in + 1] = "?"
       elseif state == "invalid" then
@@ -397,10 +397,10 @@ end
 --- "verify_datasource_queries(tbl): ..." naming every problem found.
 function M.verify_datasource_queries(db, tbl, before)
   rule_table(tbl)
-  local todo, kept_ids, kept = {}, {}, digest_new()
+  local pending, kept_ids, kept = {}, {}, digest_new()
   each_rule(db, tbl, function(r, state)
-    if state == "todo" then
-      todo[#todo + 1] = int(r.id)
+    if state == "pending" then
+      pending[#pending + 1] = int(r.id)
     elseif state == "kept" then
       digest_add(kept, kept_item(r))
       if #kept_ids < 6 then kept_ids[#kept_ids + 1] = int(r.id) end
@@ -408,9 +408,9 @@ function M.verify_datasource_queries(db, tbl, before)
   end)
   kept = digest_result(kept)
   local problems = {}
-  if #todo > 0 then
+  if #pending > 0 then
     problems[#problems + 1] = ("%d row(s) with datasource_ids have no datasource_queries, not converted: id %s")
-      :format(#todo, sample(todo))
+      :format(#pending, sample(pending))
   end
   local allowed = before and before.kept or { rows = 0, sum = ("%016x"):format(0) }
   if kept.rows ~= allowed.rows or kept.sum ~= allowed.sum then
