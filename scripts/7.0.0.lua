@@ -2144,19 +2144,6 @@ local function sqlite_tables()
   return names
 end
 
--- An index of tbl over exactly cols, whatever its name.
-local function index_on(db, tbl, cols)
-  for _, i in ipairs(db:indexes(tbl)) do
-    if table.concat(i.columns, ",") == table.concat(cols, ",") then return i end
-  end
-end
-
-local function column(db, tbl, col)
-  for _, c in ipairs(db:columns(tbl)) do
-    if c.name == col then return c end
-  end
-end
-
 local function bare(v)
   if v == nil then return nil end
   v = tostring(v):gsub("::[%w%s]+$", "")
@@ -2175,7 +2162,7 @@ local function upgrade_from_v6(db)
   for _, t in ipairs(NEW_TABLES) do ddl.create_table(db, t[1], t[2]) end
   for _, c in ipairs(NEW_COLUMNS) do ddl.add_column(db, c[1], c[2], c[3]) end
   for _, c in ipairs(CHANGED_COLUMNS) do ddl.alter_column(db, c[1], c[2], c[3]) end
-  if not index_on(db, "alert_his_event", { "last_eval_time" }) then
+  if not ddl.index_on(db, "alert_his_event", { "last_eval_time" }) then
     ddl.add_index(db, "alert_his_event", LAST_EVAL_INDEX[db.dialect], { "last_eval_time" })
   end
 end
@@ -2239,12 +2226,12 @@ return {
       spec.alert_his_event = { columns = { original_tags = true, callbacks = "varchar(2048)" } }
       spec.recording_rule = { columns = { cron_pattern = true } }
       spec.alert_rule = { columns = { callbacks = "varchar(4096)", runbook_url = "varchar(4096)" } }
-      local tags = column(db, "alert_mute", "tags")
+      local tags = ddl.column(db, "alert_mute", "tags")
       assert(tags and not tags.notnull and bare(tags.default) == "[]",
              "alert_mute.tags must be nullable with default '[]'")
     end
     ddl.expect(db, spec)
-    assert(index_on(db, "alert_his_event", { "last_eval_time" }), "no index on alert_his_event(last_eval_time)")
+    assert(ddl.index_on(db, "alert_his_event", { "last_eval_time" }), "no index on alert_his_event(last_eval_time)")
     if d ~= "postgres" then -- the PostgreSQL files keep it; AutoMigrate drops it (7.7.2 checks)
       for _, i in ipairs(db:indexes("configs")) do
         assert(not (i.unique and table.concat(i.columns, ",") == "ckey"), "configs.ckey is still unique")

@@ -102,12 +102,6 @@ local AM_INDEXES = {
 }
 local CKEY_UNIQUE = { mysql = "ckey", postgres = "configs_ckey_key" }
 
-local function column(db, tbl, col)
-  for _, c in ipairs(db:columns(tbl)) do
-    if c.name == col then return c end
-  end
-end
-
 local function applies(i, dialect) return not i[4] or i[4] == dialect end
 
 return {
@@ -124,7 +118,7 @@ return {
       for _, c in ipairs(MYSQL_COLUMNS) do ddl.alter_column(db, c[1], c[2], { mysql = c[3] }) end
       -- signedness: ddl.alter_column compares type prefixes, bigint(20) is
       -- a prefix of bigint(20) unsigned, so this one is looked at here
-      local id = column(db, "builtin_components", "id")
+      local id = ddl.column(db, "builtin_components", "id")
       if id and not id.type:find("unsigned", 1, true) then
         db:exec("ALTER TABLE builtin_components MODIFY COLUMN id bigint unsigned NOT NULL AUTO_INCREMENT "
                 .. "COMMENT 'unique identifier'")
@@ -169,7 +163,7 @@ return {
     ddl.expect(db, spec)
     if d ~= "sqlite" then
       for _, c in ipairs(NULLABLE) do
-        local have = column(db, c[1], c[2])
+        local have = ddl.column(db, c[1], c[2])
         assert(have and not have.notnull and have.default == nil,
                ("%s.%s must be nullable without default"):format(c[1], c[2]))
       end

@@ -482,11 +482,6 @@ local function unique_ident_indexes(db)
   return out
 end
 
-local function pick(t, dialect)
-  if type(t) == "table" then return t[dialect] end
-  return t
-end
-
 return {
   version = "8.0.0",
   description = "notify rules/channels/templates, event pipelines, embedded products, tokens, annotations",
@@ -537,7 +532,7 @@ return {
     end
     for _, c in ipairs(COLUMNS) do
       spec[c[1]] = spec[c[1]] or { columns = {} }
-      spec[c[1]].columns[c[2]] = pick(c[4], d)
+      spec[c[1]].columns[c[2]] = ddl.pick(db, c[4])
     end
     spec.builtin_components.columns.logo = d ~= "sqlite" and "text" or true
     spec.builtin_components.indexes = { [IDENT_INDEX[d]] = { "ident" } }

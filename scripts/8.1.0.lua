@@ -14,10 +14,10 @@ local ddl = require("migrate.ddl")
 
 local TABLES = { "notify_channel", "notify_rule" }
 
+-- the column's type as the catalog spells it, lower case, or nil
 local function column_type(db, tbl, col)
-  for _, c in ipairs(db:columns(tbl)) do
-    if c.name == col then return c.type:lower() end
-  end
+  local c = ddl.column(db, tbl, col)
+  return c and c.type:lower()
 end
 
 return {

@@ -35,10 +35,10 @@ end
 
 local DESCRIPTIONS = { "ai_llm_config", "ai_agent" }
 
+-- the column's type as the catalog spells it, lower case, or nil
 local function column_type(db, tbl, col)
-  for _, c in ipairs(db:columns(tbl)) do
-    if c.name == col then return c.type:lower() end
-  end
+  local c = ddl.column(db, tbl, col)
+  return c and c.type:lower()
 end
 
 return {

@@ -40,6 +40,14 @@ function M.add_column(db, tbl, col, def)
   return true
 end
 
+--- ddl.column(db, table, column) -> the catalog row {name, type, notnull,
+--- default, pk} of that column, or nil.
+function M.column(db, tbl, col)
+  for _, c in ipairs(db:columns(tbl)) do
+    if c.name == col then return c end
+  end
+end
+
 local function find_index(db, tbl, name)
   for _, i in ipairs(db:indexes(tbl)) do
     if i.name == name then return i end
@@ -52,6 +60,14 @@ local function same_columns(a, b)
     if a[k] ~= b[k] then return false end
   end
   return true
+end
+
+--- ddl.index_on(db, table, {columns}) -> an index of table over exactly
+--- these columns, in this order, whatever its name; or nil.
+function M.index_on(db, tbl, cols)
+  for _, i in ipairs(db:indexes(tbl)) do
+    if same_columns(i.columns, cols) then return i end
+  end
 end
 
 --- ddl.add_index(db, table, name, {columns} [, {unique = true, def = {...}}])
@@ -134,10 +150,7 @@ end
 function M.alter_column(db, tbl, col, spec)
   local s = spec[db.dialect]
   if not s then return false end
-  local have
-  for _, c in ipairs(db:columns(tbl)) do
-    if c.name == col then have = c end
-  end
+  local have = M.column(db, tbl, col)
   if not have then error(("alter_column: %s.%s does not exist"):format(tbl, col), 2) end
   if db.dialect == "mysql" then
     -- compare through a probe: MODIFY is skipped when nothing would change
