@@ -58,6 +58,7 @@ end
 --- opts.raw keeps the engine's own type names and default texts: the
 --- journal compares a table with itself before and after, where even a
 --- portable-equal change (int(10) vs int(11), text vs mediumtext) counts.
+--- opts.only = { [table] = true } describes just those tables.
 function M.describe(conn, opts)
   local raw = opts and opts.raw
   local out = {}
@@ -65,9 +66,10 @@ function M.describe(conn, opts)
     cols[c.name] = { type = raw and c.type or M.portable_type(c.type), notnull = c.notnull,
                      default = raw and c.default or M.portable_default(c.default), pk = c.pk }
   end
+  local only = opts and opts.only
   local bulk = conn.dialect == "mysql" -- the driver lists every table in one query
   for _, t in ipairs(conn:tables()) do
-    if not internal(t) then
+    if not internal(t) and (not only or only[t]) then
       local cols, idx = {}, {}
       if not bulk then
         for _, c in ipairs(conn:columns(t)) do column(cols, c) end
