@@ -121,6 +121,10 @@ typedef struct db_driver {
 
 /* Registry: the driver for an engine name, or NULL if not built in. */
 const db_driver *driver_for(const char *engine);
+/* Once, before threads connect (serve). */
+void driver_init_threads(void);
+/* At the end of a thread that connected (frees the client's per-thread data). */
+void driver_thread_end(void);
 
 extern const db_driver driver_sqlite;
 extern const db_driver driver_pg;    /* driver_pg.c, libpq */

@@ -110,7 +110,7 @@ static int msghandler(lua_State *L)
     return 1;
 }
 
-static void push_args(lua_State *L, const host_args *a)
+void host_push_args(lua_State *L, const host_args *a)
 {
     lua_createtable(L, 0, 4);
     lua_pushstring(L, a->command);
@@ -145,32 +145,54 @@ static void push_args(lua_State *L, const host_args *a)
     }
 }
 
-static int run_main(lua_State *L, const host_args *a)
+int host_call(lua_State *L, const char *module, const char *fn, int nargs, int nres)
 {
+    int base = lua_gettop(L) - nargs; /* the arguments are base+1 .. top */
     lua_pushcfunction(L, msghandler);
     lua_getglobal(L, "require");
-    lua_pushliteral(L, "migrate.cli");
-    if (lua_pcall(L, 1, 1, 1) != LUA_OK)
+    lua_pushstring(L, module);
+    if (lua_pcall(L, 1, 1, base + nargs + 1) != LUA_OK) {
+        lua_replace(L, base + 1); /* the error object replaces the arguments */
+        lua_settop(L, base + 1);
         return -1;
-    lua_getfield(L, -1, "main");
-    push_args(L, a);
-    if (lua_pcall(L, 1, 1, 1) != LUA_OK)
-        return -1;
-    if (!lua_isinteger(L, -1)) {
-        fprintf(stderr, "n9e-lua-migrate: internal error: cli.main returned no exit code\n");
-        return EXIT_INTERNAL;
     }
-    return (int)lua_tointeger(L, -1);
+    lua_getfield(L, -1, fn);
+    lua_remove(L, -2);        /* args..., handler, fn */
+    lua_rotate(L, base + 1, 2); /* handler, fn, args... */
+    int status = lua_pcall(L, nargs, nres, base + 1);
+    lua_remove(L, base + 1);
+    return status == LUA_OK ? 0 : -1;
 }
 
-int host_run(const host_args *a)
+int host_error_exit(lua_State *L)
 {
-    lua_State *L = sandbox_new_state(&a->limits);
-    if (!L) {
-        fprintf(stderr, "n9e-lua-migrate: error: cannot create the Lua state (out of memory)\n");
+    /* An error object with an exit code is a deliberate stop (e.g. the
+     * os.exit replacement under `test`); anything else is a bug. */
+    if (lua_type(L, -1) != LUA_TTABLE) {
+        fprintf(stderr, "n9e-lua-migrate: internal error: %s\n",
+                lua_isstring(L, -1) ? lua_tostring(L, -1) : "?");
         return EXIT_INTERNAL;
     }
-    lua_path_dir = a->lua_path;
+    if (lua_getfield(L, -1, "exit") == LUA_TNUMBER) {
+        int code = (int)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        return code;
+    }
+    lua_getfield(L, -2, "message");
+    lua_getfield(L, -3, "traceback");
+    fprintf(stderr, "n9e-lua-migrate: internal error: %s\n%s\n",
+            lua_isstring(L, -2) ? lua_tostring(L, -2) : "?",
+            lua_isstring(L, -1) ? lua_tostring(L, -1) : "");
+    lua_pop(L, 3);
+    return EXIT_INTERNAL;
+}
+
+lua_State *host_new_state(const sandbox_limits *limits, const char *lua_path)
+{
+    lua_State *L = sandbox_new_state(limits);
+    if (!L)
+        return NULL;
+    lua_path_dir = lua_path; /* the same for every state of the process */
     luaL_openlibs(L);
     /* No way to turn a function back into bytecode: scripts are text. */
     lua_getglobal(L, "string");
@@ -183,21 +205,25 @@ int host_run(const host_args *a)
     preload(L, "n9e.sandbox", luaopen_n9e_sandbox);
     preload(L, "cjson", luaopen_cjson);
     install_searcher(L);
+    return L;
+}
 
-    int code = run_main(L, a);
-    if (code < 0) {
-        /* An error object with an exit code is a deliberate stop (e.g. the
-         * os.exit replacement under `test`); anything else is a bug. */
+int host_run(const host_args *a)
+{
+    lua_State *L = host_new_state(&a->limits, a->lua_path);
+    if (!L) {
+        fprintf(stderr, "n9e-lua-migrate: error: cannot create the Lua state (out of memory)\n");
+        return EXIT_INTERNAL;
+    }
+    host_push_args(L, a);
+    int code;
+    if (host_call(L, "migrate.cli", "main", 1, 1) != 0) {
+        code = host_error_exit(L);
+    } else if (!lua_isinteger(L, -1)) {
+        fprintf(stderr, "n9e-lua-migrate: internal error: cli.main returned no exit code\n");
         code = EXIT_INTERNAL;
-        if (lua_getfield(L, -1, "exit") == LUA_TNUMBER) {
-            code = (int)lua_tointeger(L, -1);
-        } else {
-            lua_getfield(L, -2, "message");
-            lua_getfield(L, -3, "traceback");
-            fprintf(stderr, "n9e-lua-migrate: internal error: %s\n%s\n",
-                    lua_isstring(L, -2) ? lua_tostring(L, -2) : "?",
-                    lua_isstring(L, -1) ? lua_tostring(L, -1) : "");
-        }
+    } else {
+        code = (int)lua_tointeger(L, -1);
     }
     fflush(stdout);
     sandbox_close(L);

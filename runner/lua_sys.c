@@ -9,11 +9,14 @@
 #include "embedded.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <lauxlib.h>
 #include <limits.h>
 #include <lua.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,6 +43,33 @@ static int sys_sha256(lua_State *L)
     for (unsigned i = 0; i < mdlen; i++)
         snprintf(hex + 2 * i, 3, "%02x", md[i]);
     lua_pushlstring(L, hex, 2 * mdlen);
+    return 1;
+}
+
+/* sys.random_hex(nbytes): nbytes from the CSPRNG, as hex (API tokens). */
+static int sys_random_hex(lua_State *L)
+{
+    lua_Integer n = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, n > 0 && n <= 64, 1, "between 1 and 64 bytes");
+    unsigned char raw[64];
+    if (RAND_bytes(raw, (int)n) != 1)
+        return luaL_error(L, "RAND_bytes failed in libcrypto");
+    char hex[2 * 64 + 1];
+    for (lua_Integer i = 0; i < n; i++)
+        snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+    OPENSSL_cleanse(raw, sizeof raw);
+    lua_pushlstring(L, hex, (size_t)(2 * n));
+    return 1;
+}
+
+/* sys.equal(a, b): compares in time that depends only on the length, so a
+ * token check does not tell an attacker how many leading bytes matched. */
+static int sys_equal(lua_State *L)
+{
+    size_t la, lb;
+    const char *a = luaL_checklstring(L, 1, &la);
+    const char *b = luaL_checklstring(L, 2, &lb);
+    lua_pushboolean(L, la == lb && CRYPTO_memcmp(a, b, la) == 0);
     return 1;
 }
 
@@ -153,6 +183,47 @@ static int sys_write_file(lua_State *L)
         return fail_errno(L, path);
     lua_pushboolean(L, 1);
     return 1;
+}
+
+/* sys.append_private(path, text): appends with one write to a file that is
+ * created readable by its owner only (the API token file). */
+static int sys_append_private(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    size_t len;
+    const char *data = luaL_checklstring(L, 2, &len);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return fail_errno(L, path);
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return fail_errno(L, path);
+        }
+        off += (size_t)w;
+    }
+    if (close(fd) != 0)
+        return fail_errno(L, path);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* sys.sleep(seconds) */
+static int sys_sleep(lua_State *L)
+{
+    double s = luaL_checknumber(L, 1);
+    if (s > 0) {
+        struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+    }
+    return 0;
 }
 
 static int sys_mkdir_p(lua_State *L)
@@ -308,9 +379,11 @@ static int sys_embedded_read(lua_State *L)
 int luaopen_n9e_sys(lua_State *L)
 {
     static const luaL_Reg fns[] = {
+        {"append_private", sys_append_private},
         {"disk_free", sys_disk_free},
         {"embedded", sys_embedded},
         {"embedded_read", sys_embedded_read},
+        {"equal", sys_equal},
         {"getenv", sys_getenv},
         {"hostname", sys_hostname},
         {"isatty", sys_isatty},
@@ -319,9 +392,11 @@ int luaopen_n9e_sys(lua_State *L)
         {"mkdir_p", sys_mkdir_p},
         {"monotonic", sys_monotonic},
         {"now", sys_now},
+        {"random_hex", sys_random_hex},
         {"read_file", sys_read_file},
         {"realpath", sys_realpath},
         {"sha256", sys_sha256},
+        {"sleep", sys_sleep},
         {"stat", sys_stat},
         {"username", sys_username},
         {"writable", sys_writable},

@@ -8,6 +8,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "dsn.h"
 #include "host.h"
+#include "http.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -40,7 +41,37 @@ enum {
     OPT_SKIP_CHECK,
     OPT_DISK_PATH,
     OPT_MIN_FREE_DISK,
+    OPT_EXPECT,
+    OPT_FOR,
+    OPT_TIMEOUT,
+    OPT_INTERVAL,
+    OPT_LISTEN,
+    OPT_TOKENS,
+    OPT_CLIENT_TIMEOUT,
+    OPT_ROLE,
+    OPT_VERSIONS,
 };
+
+/* Options only some commands take: command.extra is a mask of these. */
+enum { X_TO = 1, X_SPEC_DIR = 2, X_EXPECT = 4, X_WAIT = 8, X_SERVE = 16, X_TOKEN = 32 };
+
+static const struct {
+    int mask;
+    struct option opt;
+} extra_options[] = {
+    {X_TO, {"to", required_argument, NULL, OPT_TO}},
+    {X_SPEC_DIR, {"spec-dir", required_argument, NULL, OPT_SPEC_DIR}},
+    {X_EXPECT, {"expect", required_argument, NULL, OPT_EXPECT}},
+    {X_WAIT, {"for", required_argument, NULL, OPT_FOR}},
+    {X_WAIT, {"timeout", required_argument, NULL, OPT_TIMEOUT}},
+    {X_WAIT, {"interval", required_argument, NULL, OPT_INTERVAL}},
+    {X_SERVE, {"listen", required_argument, NULL, OPT_LISTEN}},
+    {X_SERVE | X_TOKEN, {"tokens", required_argument, NULL, OPT_TOKENS}},
+    {X_SERVE, {"client-timeout", required_argument, NULL, OPT_CLIENT_TIMEOUT}},
+    {X_TOKEN, {"role", required_argument, NULL, OPT_ROLE}},
+    {X_TOKEN, {"versions", required_argument, NULL, OPT_VERSIONS}},
+};
+#define N_EXTRA (sizeof extra_options / sizeof *extra_options)
 
 /* Options every command accepts. */
 #define COMMON_OPTIONS                                                                            \
@@ -96,7 +127,7 @@ typedef struct {
     const char *summary;
     const char *details;
     int min_args, max_args;
-    int takes_to, takes_spec_dir;
+    int extra; /* X_* options */
 } command;
 
 static const command commands[] = {
@@ -105,56 +136,94 @@ static const command commands[] = {
      "version (up + convert + verify + history row) atomically. A failing version is\n"
      "rolled back completely and the run stops (exit 1).\n"
      "  --to VERSION          stop after VERSION (default: the newest script)\n",
-     0, 0, 1, 0},
-    {"check", "check [--to VERSION]", "run every precheck; writes nothing",
+     0, 0, X_TO},
+    {"check", "check [--to VERSION | --expect VERSION]", "run every precheck; writes nothing",
      "Checks, each ok / refused / warning / skipped with a detail and a fix:\n"
      "server (reachable, version), plan (history vs scripts), compatibility (a\n"
      "script's min_from), privileges, disk (free space against the tables the plan\n"
      "rewrites), managed (history present), script:VERSION (a script's precheck).\n"
      "run performs the same checks first. Exit 3 when any is refused.\n"
-     "  --to VERSION          check the plan up to VERSION\n",
-     0, 0, 1, 0},
+     "  --to VERSION          check the plan up to VERSION\n"
+     "  --expect VERSION      readiness gate instead: exit 0 only when the database is\n"
+     "                        at VERSION and every applied version verifies (exit 3\n"
+     "                        at another version, 4 when a verification fails)\n",
+     0, 0, X_TO | X_EXPECT},
     {"plan", "plan [--to VERSION]", "show what run would do; writes nothing",
-     "  --to VERSION          plan up to VERSION (default: the newest script)\n", 0, 0, 1, 0},
-    {"status", "status", "current version, pending versions, last outcome", "", 0, 0, 0, 0},
-    {"history", "history", "every recorded apply attempt, oldest first", "", 0, 0, 0, 0},
+     "  --to VERSION          plan up to VERSION (default: the newest script)\n", 0, 0, X_TO},
+    {"status", "status", "current version, pending versions, last outcome", "", 0, 0, 0},
+    {"history", "history", "every recorded apply attempt, oldest first", "", 0, 0, 0},
     {"log", "log", "the step log: every script step that ran, with timing, rows and outcome",
      "Failed steps of rolled-back versions are kept. The same events, and more, go to\n"
      "the JSON-lines file of --log-file.\n",
-     0, 0, 0, 0},
+     0, 0, 0},
     {"verify", "verify", "re-run the verify step of every applied version (read-only)",
-     "Exit 4 when a verification fails.\n", 0, 0, 0, 0},
+     "Exit 4 when a verification fails.\n", 0, 0, 0},
     {"rollback", "rollback --to VERSION", "undo applied versions newer than VERSION",
      "Takes the migration lock and runs the `down` step of every applied version\n"
      "newer than VERSION, newest first; after each, the verify step of the version\n"
      "that becomes current. Each is all or nothing and recorded in history.\n"
      "Refused (exit 3) if one of them has no down step.\n"
      "  --to VERSION          the version to return to (required)\n",
-     0, 0, 1, 0},
+     0, 0, X_TO},
     {"baseline", "baseline VERSION",
      "record that an existing database is at VERSION",
      "For a database n9e-lua-migrate did not create: runs the verify step of every\n"
      "script up to VERSION against it (read-only) and, if all pass, records VERSION\n"
      "as its baseline; later runs start from there. Exit 3 when a check fails.\n",
-     1, 1, 0, 0},
+     1, 1, 0},
     {"repair", "repair", "finish what an interrupted or unrestored run left behind",
      "Takes the migration lock. On MySQL/MariaDB, undoes every version whose journal\n"
      "is still open (a run that died, or one that exited 6) and checks the schema\n"
      "against the snapshot taken before it; `run` does the same by itself first.\n"
      "Exit 6 when the state before the version cannot be restored.\n",
-     0, 0, 0, 0},
+     0, 0, 0},
     {"new", "new VERSION DESCRIPTION [--spec-dir DIR]",
      "scaffold a migration script and its busted spec",
      "Writes <scripts>/VERSION.lua (--scripts DIR, default ./scripts) and\n"
      "<spec-dir>/VERSION_spec.lua (default ./spec). Refuses to overwrite.\n"
      "  --spec-dir DIR        where the spec goes (default ./spec)\n",
-     2, 2, 0, 1},
+     2, 2, X_SPEC_DIR},
     {"test", "test [DIR|FILE ...] [-- BUSTED-OPTIONS]",
      "run busted specs inside the runtime (db, sandbox and helpers available)",
      "Default DIR is ./spec. Arguments after -- go to busted unchanged.\n"
      "With --json, busted reports in its JSON format.\n",
-     0, 64, 0, 0},
-    {"version", "version", "print the runner version", "", 0, 0, 0, 0},
+     0, 64, 0},
+    {"wait", "wait --for VERSION [--timeout SECS] [--interval SECS]",
+     "block until another instance has upgraded the database to VERSION",
+     "Polls the database (read-only; an unreachable or missing database is waited\n"
+     "for too) until it is at VERSION, then runs the same gate as check --expect.\n"
+     "Exit 0 when at VERSION and verified, 4 when a verification fails, 3 when the\n"
+     "database is newer than VERSION, 5 when VERSION is not reached in time.\n"
+     "  --for VERSION         the version to wait for (required)\n"
+     "  --timeout SECS        give up after SECS (default 300)\n"
+     "  --interval SECS       poll every SECS (default 2)\n",
+     0, 0, X_WAIT},
+    {"serve", "serve --tokens FILE [--listen ADDR:PORT] [--client-timeout SECS]",
+     "HTTP API for CI/CD pipelines, with token roles",
+     "Endpoints (JSON; see README.md): GET /healthz, /v1/status, /v1/plan?to=,\n"
+     "/v1/history, /v1/log, /v1/jobs, /v1/jobs/ID; POST /v1/check, /v1/run,\n"
+     "/v1/verify, /v1/rollback, /v1/baseline, /v1/repair. Bearer tokens from FILE\n"
+     "(made by `token`) with roles viewer < operator < admin. run, rollback,\n"
+     "baseline and repair are jobs, one at a time (409 otherwise, also against\n"
+     "other runners through the database lock). SIGHUP rereads FILE; SIGINT or\n"
+     "SIGTERM stops accepting and waits for a running job to finish.\n"
+     "  --tokens FILE         the token file (required)\n"
+     "  --listen ADDR:PORT    where to listen (default 127.0.0.1:8787; port 0 picks a\n"
+     "                        free one; the first line on stdout names it)\n"
+     "  --client-timeout SECS close a connection idle for SECS (default 30)\n",
+     0, 0, X_SERVE},
+    {"token", "token NAME --role ROLE [--versions LOW..HIGH] --tokens FILE",
+     "make an API token for serve",
+     "Prints a new random token once and appends its SHA-256 hash, with NAME and\n"
+     "ROLE, to FILE (created mode 0600). The token itself is stored nowhere.\n"
+     "  --role ROLE           viewer (status, plan, history, log, jobs), operator\n"
+     "                        (+ check, run, verify) or admin (+ rollback, baseline,\n"
+     "                        repair)\n"
+     "  --versions LOW..HIGH  only run/rollback/baseline to versions in the range\n"
+     "                        (either end may be left out)\n"
+     "  --tokens FILE         the token file\n",
+     1, 1, X_TOKEN},
+    {"version", "version", "print the runner version", "", 0, 0, 0},
 };
 
 static const command *find_command(const char *name)
@@ -251,13 +320,12 @@ int main(int argc, char **argv)
         return usage_error(NULL, "unknown command '%s' (see n9e-lua-migrate --help)", name);
 
     static const struct option base[] = {COMMON_OPTIONS};
-    struct option longopts[sizeof base / sizeof *base + 3];
+    struct option longopts[sizeof base / sizeof *base + N_EXTRA + 1];
     size_t nlong = sizeof base / sizeof *base;
     memcpy(longopts, base, sizeof base);
-    if (cmd->takes_to)
-        longopts[nlong++] = (struct option){"to", required_argument, NULL, OPT_TO};
-    if (cmd->takes_spec_dir)
-        longopts[nlong++] = (struct option){"spec-dir", required_argument, NULL, OPT_SPEC_DIR};
+    for (size_t i = 0; i < N_EXTRA; i++)
+        if (cmd->extra & extra_options[i].mask)
+            longopts[nlong++] = extra_options[i].opt;
     longopts[nlong] = (struct option){NULL, 0, NULL, 0};
 
     host_option *opts = calloc((size_t)argc + 1, sizeof *opts);
@@ -306,8 +374,13 @@ int main(int argc, char **argv)
             opts[nopts++] = (host_option){optname, optarg};
             break;
         case OPT_LOCK_TIMEOUT:
-            if (parse_number(optarg, 1e9, &num)) {
-                rc = usage_error(cmd, "--lock-timeout wants seconds, got '%s'", optarg);
+        case OPT_TIMEOUT:
+        case OPT_INTERVAL:
+        case OPT_CLIENT_TIMEOUT:
+            if (parse_number(optarg, 1e9, &num) || (c == OPT_CLIENT_TIMEOUT && num < 1)) {
+                char msg[512];
+                snprintf(msg, sizeof msg, "--%s wants seconds, got '%s'", optname, optarg);
+                rc = usage_error(cmd, "%s", msg);
                 break;
             }
             /* fall through */
@@ -322,6 +395,12 @@ int main(int argc, char **argv)
         case OPT_PASSWORD_FILE:
         case OPT_SKIP_CHECK:
         case OPT_DISK_PATH:
+        case OPT_EXPECT:
+        case OPT_FOR:
+        case OPT_LISTEN:
+        case OPT_TOKENS:
+        case OPT_ROLE:
+        case OPT_VERSIONS:
         case OPT_SPEC_DIR: opts[nopts++] = (host_option){optname, optarg ? optarg : "true"}; break;
         case ':': rc = usage_error(cmd, "option '%s' needs a value", argv[optind - 1]); break;
         default: rc = usage_error(cmd, "unknown option '%s'", argv[optind - 1]); break;
@@ -349,7 +428,7 @@ int main(int argc, char **argv)
         } else {
             ha.nopts = nopts;
             ha.opts = opts;
-            rc = host_run(&ha);
+            rc = !strcmp(cmd->name, "serve") ? http_serve(&ha) : host_run(&ha);
         }
     }
     for (int i = 0; owned && i < nopts; i++)

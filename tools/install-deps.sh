@@ -9,7 +9,7 @@ PKGS=(
   liblua5.4-dev lua5.4 lua-cjson lua-cjson-dev lua-busted lua-check
   libsqlite3-dev sqlite3 libssl-dev libpq-dev libmariadb-dev
   postgresql mariadb-server
-  libcmocka-dev valgrind clang libclang-rt-14-dev
+  libmicrohttpd-dev curl libcmocka-dev valgrind clang libclang-rt-14-dev
 )
 
 SUDO=""

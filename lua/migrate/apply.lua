@@ -374,6 +374,7 @@ local function take_lock(conn, opts)
     errors.raise(errors.LOCK, ("lock not obtained within %g s: another runner holds it")
       :format(opts.lock_timeout))
   end
+  log.debug("lock.acquired", "took the migration lock")
 end
 
 --- Run the protocol.  opts: to, lock_timeout, scripts (sorted list).

@@ -9,10 +9,14 @@ local json = require("migrate.json")
 local planner = require("migrate.planner")
 local scripts = require("migrate.scripts")
 local sys = require("n9e.sys")
+local version = require("migrate.version")
 
 local M = {}
 
-local out = io.stdout
+local out, err_out = io.stdout, io.stderr
+
+--- Where command output goes (serve captures it); anything with :write.
+function M.set_output(stdout, stderr) out, err_out = stdout, stderr end
 
 local function say(fmt, ...)
   out:write(fmt:format(...), "\n")
@@ -38,6 +42,10 @@ local function settings(a)
     allowed_paths = a.opts_list["allow-path"] or {},
     lock_timeout = number_opt(o, "lock-timeout", 60),
     to = o.to,
+    expect = o.expect,
+    wait_for = o["for"],
+    timeout = number_opt(o, "timeout", 300),
+    interval = number_opt(o, "interval", 2),
     checks = { skip = {}, disk_path = o["disk-path"],
                min_free = math.floor(number_opt(o, "min-free-disk", 256) * 1048576) },
   }
@@ -116,7 +124,7 @@ function commands.run(s)
       say("applied %s  %s  (%d ms)", a.version, a.description, a.duration_ms)
     end
     if r.failed then
-      io.stderr:write(("n9e-lua-migrate: error: %s\n"):format(r.failed.message))
+      err_out:write(("n9e-lua-migrate: error: %s\n"):format(r.failed.message))
       say("rolled back %s; database stays at %s", r.failed.version, r.current or "(empty)")
     else
       say("database is now at %s", r.current)
@@ -227,29 +235,131 @@ function commands.history(s)
   return 0
 end
 
-function commands.check(s)
-  local conn <close> = open_db(s, true)
-  local list = load_scripts(s, conn)
-  local p = planner.plan(list, history.read(conn), s.to)
-  local results = apply.prechecks(conn, p, history.exists(conn), { checks = s.checks })
-  local refused = 0
-  for _, r in ipairs(results) do
-    if r.status == "refused" then refused = refused + 1 end
+--- Version text given to an option, normalised, or a usage error.
+local function version_opt(text, option)
+  local v, why = version.normalize(text)
+  if not v then errors.raise(errors.USAGE, ("%s: %s"):format(option, why)) end
+  return v
+end
+
+--- The readiness gate (check --expect, wait): the database is at want and
+--- every applied version still verifies.  Returns check results and the
+--- exit code.
+local function expectation(conn, list, current, want)
+  if not current or version.compare(current, want) ~= 0 then
+    local older = current and version.lt(want, current)
+    return { { name = "expect", status = "refused",
+               detail = ("database is at %s, expected %s"):format(current or "(no version)", want),
+               fix = older and "this instance is older than the database; deploy the matching release"
+                 or ("wait for the instance that upgrades it, or run `n9e-lua-migrate run --to %s`"):format(want) } },
+           errors.REFUSED
   end
-  local code = refused > 0 and errors.REFUSED or errors.OK
-  if s.json then
-    emit_json({ ok = code == 0, command = "check", current = p.current, target = p.target,
-                checks = json.array(results), exit = code })
-    return code
+  local results = { { name = "expect", status = "ok", detail = "database is at " .. want } }
+  local v = apply.verify(conn, list)
+  if #v.failures > 0 then
+    local msgs = {}
+    for _, f in ipairs(v.failures) do msgs[#msgs + 1] = f.message end
+    results[2] = { name = "verified", status = "refused", detail = table.concat(msgs, "; "),
+                   fix = "see `n9e-lua-migrate verify`" }
+    return results, errors.VERIFY
   end
+  results[2] = { name = "verified", status = "ok", detail = ("%d version(s) verified"):format(#v.checked) }
+  return results, errors.OK
+end
+
+local function print_checks(results)
   for _, r in ipairs(results) do
     say("%-9s %-16s %s", r.status, r.name, r.detail or "")
     if r.status ~= "ok" and r.fix then say("%-9s %-16s fix: %s", "", "", r.fix) end
   end
+end
+
+function commands.check(s)
+  local want = s.expect and version_opt(s.expect, "--expect")
+  local conn <close> = open_db(s, true)
+  local list = load_scripts(s, conn)
+  local p = planner.plan(list, history.read(conn), s.to)
+  local results, code
+  if want then
+    -- a readiness probe: reachable, at the version, verified; the upgrade
+    -- prechecks (disk, privileges) are the upgrading instance's business
+    results, code = expectation(conn, list, p.current, want)
+    table.insert(results, 1, { name = "server", status = "ok",
+                               detail = ("%s %s reachable"):format(conn.dialect, conn:server_version()) })
+  else
+    results = apply.prechecks(conn, p, history.exists(conn), { checks = s.checks })
+    code = errors.OK
+    for _, r in ipairs(results) do
+      if r.status == "refused" then code = errors.REFUSED end
+    end
+  end
+  if s.json then
+    emit_json({ ok = code == 0, command = "check", current = p.current, target = p.target, expect = want,
+                checks = json.array(results), exit = code })
+    return code
+  end
+  print_checks(results)
   if code ~= 0 then
-    io.stderr:write(("n9e-lua-migrate: error: %d check(s) refused\n"):format(refused))
+    local refused = 0
+    for _, r in ipairs(results) do
+      if r.status == "refused" then refused = refused + 1 end
+    end
+    err_out:write(("n9e-lua-migrate: error: %d check(s) refused\n"):format(refused))
   end
   return code
+end
+
+--- `wait --for V`: poll until another instance has brought the database to
+--- V, then the same gate as check --expect.  An unreachable or not yet
+--- created database is waited for too (instances start together).
+function commands.wait(s)
+  if not s.wait_for then errors.raise(errors.USAGE, "wait needs --for VERSION") end
+  local want = version_opt(s.wait_for, "--for")
+  local started = sys.monotonic()
+  local seen
+  while true do
+    local ok, results, code, current = pcall(function()
+      local conn <close> = open_db(s, true)
+      local list = load_scripts(s, conn)
+      local cur = planner.plan(list, history.read(conn), nil).current
+      if cur and version.lt(want, cur) then
+        errors.raise(errors.REFUSED, ("database is at %s, newer than %s"):format(cur, want), { final = true })
+      end
+      if cur and version.compare(cur, want) == 0 then
+        local r, c = expectation(conn, list, cur, want)
+        return r, c, cur
+      end
+      return nil, nil, cur
+    end)
+    if not ok then
+      local e = results
+      -- bad options stop at once; a database that cannot be reached yet is waited for
+      if errors.is_stop(e) and (e.exit ~= errors.REFUSED or e.final) then error(e, 0) end
+      seen = "unreachable: " .. errors.text(e)
+    elseif results then
+      local waited = math.floor((sys.monotonic() - started) * 1000 + 0.5)
+      if s.json then
+        emit_json({ ok = code == 0, command = "wait", current = current, expect = want,
+                    waited_ms = waited, checks = json.array(results), exit = code })
+      else
+        print_checks(results)
+      end
+      return code
+    else
+      local now = "at " .. (current or "(no version yet)")
+      if now ~= seen then
+        require("migrate.log").info("wait", ("waiting for %s: database %s"):format(want, now),
+                                    { expect = want, current = current })
+      end
+      seen = now
+    end
+    local left = s.timeout - (sys.monotonic() - started)
+    if left <= 0 then
+      errors.raise(errors.LOCK, ("the database did not reach %s within %g s (last seen: %s)")
+        :format(want, s.timeout, seen))
+    end
+    sys.sleep(math.min(s.interval, left))
+  end
 end
 
 function commands.log(s)
@@ -285,7 +395,7 @@ function commands.verify(s)
     return code
   end
   for _, v in ipairs(r.checked) do say("verified %s", v) end
-  for _, f in ipairs(r.failures) do io.stderr:write("n9e-lua-migrate: error: ", f.message, "\n") end
+  for _, f in ipairs(r.failures) do err_out:write("n9e-lua-migrate: error: ", f.message, "\n") end
   if code == 0 then say("%d version(s) verified", #r.checked) end
   return code
 end
@@ -302,7 +412,7 @@ function commands.rollback(s)
   end
   for _, v in ipairs(r.rolled_back) do say("rolled back %s  (%d ms)", v.version, v.duration_ms) end
   if r.failed then
-    io.stderr:write(("n9e-lua-migrate: error: %s\n"):format(r.failed.message))
+    err_out:write(("n9e-lua-migrate: error: %s\n"):format(r.failed.message))
   end
   say("database is at %s", r.current or "(none)")
   return r.exit
@@ -329,6 +439,32 @@ function commands.repair(s)
     say("nothing to repair")
   else
     say("restored or finished: %s", table.concat(r.recovered, ", "))
+  end
+  return 0
+end
+
+--- `token NAME --role ROLE [--versions LOW..HIGH] --tokens FILE`: a new
+--- API token for serve; the file keeps only its hash.
+function commands.token(s, a)
+  local tokens = require("migrate.tokens")
+  local file = a.opts.tokens
+  if not file then errors.raise(errors.USAGE, "token needs --tokens FILE (the file serve reads)") end
+  local list = {}
+  if sys.stat(file) then
+    local text, err = sys.read_file(file)
+    if not text then errors.raise(errors.USAGE, err) end
+    list = tokens.parse(text, file)
+  end
+  local token, line, range = tokens.make(list, a.args[1], a.opts.role, a.opts.versions)
+  local ok, err = sys.append_private(file, line)
+  if not ok then errors.raise(errors.USAGE, err) end
+  if s.json then
+    emit_json({ ok = true, command = "token", name = a.args[1], role = a.opts.role,
+                versions = tokens.range_text(range), token = token, file = file, exit = 0 })
+  else
+    say("%s", token)
+    err_out:write(("n9e-lua-migrate: token %s (%s%s) added to %s; it is shown only this once\n")
+      :format(a.args[1], a.opts.role, range and (", versions " .. tokens.range_text(range)) or "", file))
   end
   return 0
 end
@@ -367,7 +503,7 @@ local function report(e, s)
     emit_json({ ok = false, exit = e.exit, error = msg,
                 reasons = e.reasons and json.array(e.reasons) or nil })
   end
-  io.stderr:write("n9e-lua-migrate: error: ", msg, "\n")
+  err_out:write("n9e-lua-migrate: error: ", msg, "\n")
 end
 
 function M.main(a)

@@ -7,6 +7,10 @@ local sys = require("n9e.sys")
 
 local M = {}
 
+--- Optional observer of every record (all levels), e.g. serve's job
+--- progress: M.sink(record_table, json_line).
+M.sink = nil
+
 local function iso(t)
   return os.date("!%Y-%m-%dT%H:%M:%S", math.floor(t)) .. ("%.3fZ"):format(t % 1):sub(2)
 end
@@ -23,6 +27,7 @@ local function emit(level, event, message, fields)
   end
   local ok, line = pcall(json.encode, rec)
   clog.emit(level, human, ok and line or nil)
+  if M.sink and ok then M.sink(rec, line) end
 end
 
 for _, level in ipairs({ "debug", "info", "warn", "error" }) do

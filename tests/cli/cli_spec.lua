@@ -54,7 +54,7 @@ end)
 describe("command line", function()
   it("has --help for every command and the top level", function()
     for _, cmd in ipairs({ "run", "check", "plan", "status", "history", "log", "verify", "rollback", "baseline", "repair",
-                           "new", "test", "version" }) do
+                           "new", "test", "version", "wait", "serve", "token" }) do
       local code, out = mig(cmd .. " --help")
       assert.are.equal(0, code, cmd)
       assert.matches("usage: n9e%-lua%-migrate " .. cmd, out)
@@ -453,7 +453,7 @@ end]]))
         events[#events + 1] = rec.event .. ":" .. tostring(rec.version)
       end
     end
-    assert.are.same({ "run.start:nil", "version.applied:7.0.0", "version.applied:7.1.0" }, events)
+    assert.are.same({ "lock.acquired:nil", "run.start:nil", "version.applied:7.0.0", "version.applied:7.1.0" }, events)
     -- the step log: every step that ran, with its duration (debug level on
     -- stderr, always in the audit file)
     assert.are.same({ "7.0.0:up", "7.0.0:verify", "7.1.0:up", "7.1.0:verify" }, steps)

@@ -348,3 +348,67 @@ describe("engine " .. ENGINE, function()
     end)
   end
 end)
+
+describe("instance gating on " .. ENGINE, function()
+  local cjson = require("cjson")
+
+  it("check --expect: 0 only at the version and verified; 3 elsewhere, 4 when it no longer verifies", function()
+    local code, out, err = mig("check --expect 1.2.0 --scripts s")
+    assert.are.equal(3, code, err)
+    assert.matches("refused%s+expect%s+database is at %(no version%), expected 1%.2%.0", out)
+    assert.are.equal(0, (mig("run --scripts s --to 1.1.0")))
+    code, out = mig("check --expect 1.2.0 --scripts s --json")
+    assert.are.equal(3, code)
+    local doc = cjson.decode(out)
+    assert.are.equal("1.1.0", doc.current)
+    assert.are.equal("run `n9e-lua-migrate run --to 1.2.0`", doc.checks[2].fix:match("run `.-`"))
+    assert.are.equal(0, (mig("run --scripts s")))
+    code, out, err = mig("check --expect v1.2.0 --scripts s --json")
+    assert.are.equal(0, code, err)
+    doc = cjson.decode(out)
+    assert.are.same({ "server", "expect", "verified" }, { doc.checks[1].name, doc.checks[2].name, doc.checks[3].name })
+    assert.are.equal("3 version(s) verified", doc.checks[3].detail)
+    code, out = mig("check --expect 1.1.0 --scripts s")
+    assert.are.equal(3, code)
+    assert.matches("this instance is older than the database", out)
+    db:exec("DROP TABLE c")
+    code, out = mig("check --expect 1.2.0 --scripts s")
+    assert.are.equal(4, code)
+    assert.matches("refused%s+verified%s+schema drift since 1%.2%.0", out)
+    code, _, err = mig("check --expect banana --scripts s")
+    assert.are.equal(2, code)
+    assert.matches("%-%-expect: 'banana' is not a version", err)
+  end)
+
+  it("wait --for blocks until another instance has upgraded, then passes the same gate", function()
+    os.execute(("cd %s && ( %s wait --for 1.2.0 --timeout 60 --interval 0.2 --scripts s --json %s >wait.out "
+      .. "2>wait.err; echo $? >wait.rc ) &"):format(q(work), q(BIN), target_args()))
+    sys.sleep(1)
+    assert.is_nil(io.open(work .. "/wait.rc")) -- still waiting: nothing there yet
+    assert.are.equal(0, (mig("run --scripts s")))
+    local rc
+    for _ = 1, 200 do
+      local f = io.open(work .. "/wait.rc")
+      rc = f and f:read("l")
+      if f then f:close() end
+      if rc then break end
+      sys.sleep(0.1)
+    end
+    assert.are.equal("0", rc)
+    local doc = cjson.decode(io.open(work .. "/wait.out"):read("a"))
+    assert.are.equal("1.2.0", doc.current)
+    assert.is_true(doc.waited_ms >= 1000)
+    assert.matches("waiting for 1%.2%.0: database at", io.open(work .. "/wait.err"):read("a"))
+
+    -- at a newer version: refused at once; a version never reached: exit 5
+    local code, _, err = mig("wait --for 1.1.0 --timeout 30 --scripts s")
+    assert.are.equal(3, code)
+    assert.matches("database is at 1%.2%.0, newer than 1%.1%.0", err)
+    code, _, err = mig("wait --for 1.3.0 --timeout 1 --interval 0.2 --scripts s")
+    assert.are.equal(5, code)
+    assert.matches("did not reach 1%.3%.0 within 1 s %(last seen: at 1%.2%.0%)", err)
+    code, _, err = mig("wait --scripts s")
+    assert.are.equal(2, code)
+    assert.matches("wait needs %-%-for VERSION", err)
+  end)
+end)
