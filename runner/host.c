@@ -23,7 +23,7 @@
 
 #define EXIT_INTERNAL 1
 
-static const char *lua_path_dir; /* --lua-path, or NULL */
+static const char *lua_path_dir; /* --lua-path, or NULL; set before any state exists */
 
 const embedded_file *embedded_find(const char *name)
 {
@@ -187,12 +187,13 @@ int host_error_exit(lua_State *L)
     return EXIT_INTERNAL;
 }
 
-lua_State *host_new_state(const sandbox_limits *limits, const char *lua_path)
+void host_set_lua_path(const char *dir) { lua_path_dir = dir; }
+
+lua_State *host_new_state(const sandbox_limits *limits)
 {
     lua_State *L = sandbox_new_state(limits);
     if (!L)
         return NULL;
-    lua_path_dir = lua_path; /* the same for every state of the process */
     luaL_openlibs(L);
     /* No way to turn a function back into bytecode: scripts are text. */
     lua_getglobal(L, "string");
@@ -210,7 +211,8 @@ lua_State *host_new_state(const sandbox_limits *limits, const char *lua_path)
 
 int host_run(const host_args *a)
 {
-    lua_State *L = host_new_state(&a->limits, a->lua_path);
+    host_set_lua_path(a->lua_path);
+    lua_State *L = host_new_state(&a->limits);
     if (!L) {
         fprintf(stderr, "n9e-lua-migrate: error: cannot create the Lua state (out of memory)\n");
         return EXIT_INTERNAL;

@@ -34,7 +34,8 @@ int host_run(const host_args *a);
  * message handler; 0 and nres results, or -1 and the error object.
  * host_error_exit: the exit code for that error object (its `exit` field,
  * else 1 after printing message and traceback), which stays on the stack. */
-lua_State *host_new_state(const sandbox_limits *limits, const char *lua_path);
+void host_set_lua_path(const char *dir); /* once, before the first state */
+lua_State *host_new_state(const sandbox_limits *limits);
 void host_push_args(lua_State *L, const host_args *a);
 int host_call(lua_State *L, const char *module, const char *fn, int nargs, int nres);
 int host_error_exit(lua_State *L);

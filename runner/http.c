@@ -173,7 +173,7 @@ static int load_tokens(const char *path, int reload, char **out)
         fprintf(stderr, "n9e-lua-migrate: error: --tokens %s\n", err);
         return EXIT_USAGE;
     }
-    lua_State *L = host_new_state(&srv.args->limits, srv.args->lua_path);
+    lua_State *L = host_new_state(&srv.args->limits);
     if (!L) {
         free(text);
         fprintf(stderr, "n9e-lua-migrate: error: out of memory\n");
@@ -288,7 +288,7 @@ static void *job_main(void *arg)
     int code = 1;
     char *result = NULL;
     char *tokens = tokens_copy();
-    lua_State *L = host_new_state(&srv.args->limits, srv.args->lua_path);
+    lua_State *L = host_new_state(&srv.args->limits);
     if (L) {
         /* package.loaded["n9e.job"]: this job's functions */
         static const luaL_Reg fns[] = {
@@ -740,7 +740,7 @@ static enum MHD_Result answer(struct MHD_Connection *c, const char *url, const c
                               const request *rq)
 {
     char *tokens = tokens_copy();
-    lua_State *L = host_new_state(&srv.args->limits, srv.args->lua_path);
+    lua_State *L = host_new_state(&srv.args->limits);
     if (!L) {
         free(tokens);
         return send_json(c, MHD_HTTP_SERVICE_UNAVAILABLE, "{\"ok\":false,\"error\":\"out of memory\"}");
@@ -909,6 +909,7 @@ static void free_jobs(void)
 int http_serve(const host_args *a)
 {
     srv.args = a;
+    host_set_lua_path(a->lua_path);
     const char *tokens_path = option(a, "tokens");
     const char *listen = option(a, "listen");
     const char *timeout_text = option(a, "client-timeout");

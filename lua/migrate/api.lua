@@ -225,9 +225,13 @@ local function dispatch(server, req)
   local params, why = parameters(route, req)
   if not params then return fail(400, why), who end
 
-  if who.versions and route.job == "exclusive" then
+  if who.versions and (route.action == "run" or route.action == "rollback" or route.action == "baseline") then
     local target = target_of(server, route.action, params)
-    if target and not tokens.in_range(who, target) then
+    if not target then
+      return fail(403, ("token %s is limited to versions %s, and the target of %s is unknown (give \"to\")")
+        :format(who.name, tokens.range_text(who.versions), route.action)), who
+    end
+    if not tokens.in_range(who, target) then
       return fail(403, ("token %s is limited to versions %s; %s %s is outside"):format(
         who.name, tokens.range_text(who.versions), route.action, target)), who
     end
