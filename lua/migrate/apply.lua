@@ -326,7 +326,12 @@ local function apply_version_journaled(conn, s, plan)
   local ms = math.floor((sys.monotonic() - t0) * 1000 + 0.5)
   if ok then
     failpoint.hit("before_history", s.version)
+    -- the history row and the schema recorded with it in one transaction:
+    -- a reader (wait, check --expect) never sees the version without it
+    history.ensure_schema_table(conn)
+    conn:begin()
     local info = succeeded(conn, s, started, ms, plan)
+    conn:commit()
     journal.finish(conn, s.version)
     return true, info
   end
@@ -484,8 +489,13 @@ local function rollback_version(conn, s, below, plan, journaled)
   if ok and below then ok, report = run_step(conn, below, plan, "verify", true) end
   local ms = math.floor((sys.monotonic() - t0) * 1000 + 0.5)
   if ok then
+    if jv then -- as in apply_version_journaled
+      history.ensure_schema_table(conn)
+      conn:begin()
+    end
     record(conn, s, "rollback", "applied", started, ms, nil, plan)
     if below then remember_schema(conn, below.version) end
+    if jv then conn:commit() end
     if jv then journal.finish(conn, s.version .. "-down") else conn:release("n9e_version") end
     log.info("version.rolled_down", ("rolled back %s in %d ms"):format(s.version, ms),
              { version = s.version, duration_ms = ms })

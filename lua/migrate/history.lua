@@ -69,6 +69,15 @@ end
 --- The schema as it stood after the last version applied (or rolled back,
 --- or baselined): what `verify` compares the live schema with.
 function M.record_schema(db, version, description_json, at)
+  M.ensure_schema_table(db)
+  db:exec("DELETE FROM " .. db:quote_ident(M.SCHEMA))
+  db:exec(("INSERT INTO %s (version, recorded_at, description) VALUES (?, ?, ?)")
+    :format(db:quote_ident(M.SCHEMA)), version, at, description_json)
+end
+
+--- The DDL part of record_schema, for MySQL to run before the transaction
+--- that records (DDL would commit it).
+function M.ensure_schema_table(db)
   if not db:table_exists(M.SCHEMA) then
     db:exec(([[CREATE TABLE %s (
   version VARCHAR(64) NOT NULL,
@@ -78,9 +87,6 @@ function M.record_schema(db, version, description_json, at)
   else
     M.widen_text(db, M.SCHEMA, "description")
   end
-  db:exec("DELETE FROM " .. db:quote_ident(M.SCHEMA))
-  db:exec(("INSERT INTO %s (version, recorded_at, description) VALUES (?, ?, ?)")
-    :format(db:quote_ident(M.SCHEMA)), version, at, description_json)
 end
 
 --- The column type for a text that can outgrow 64 KB (a schema description

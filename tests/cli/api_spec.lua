@@ -87,10 +87,8 @@ local function serve(extra)
     return nil
   end
   function s.stop()
-    if not read("serve" .. n .. ".rc") then
-      s.signal("TERM")
-      s.wait_exit(30)
-    end
+    if not read("serve" .. n .. ".rc") then s.signal("TERM") end
+    return s.wait_exit(30)
   end
   servers[n] = s
   return s
@@ -153,10 +151,16 @@ before_each(function()
 end)
 
 after_each(function()
-  for _, s in ipairs(servers) do s.stop() end
+  -- every server stops cleanly on SIGTERM (under ASan: no error, no leak)
+  local bad = {}
+  for _, s in ipairs(servers) do
+    local rc = s.stop()
+    if rc ~= 0 then bad[#bad + 1] = ("serve %d exited %s: %s"):format(s.n, tostring(rc), read("serve" .. s.n .. ".err")) end
+  end
   servers = {}
   getmetatable(db).__close(db)
   os.execute("rm -rf " .. q(work))
+  assert.are.same({}, bad)
 end)
 
 describe("token", function()

@@ -394,8 +394,8 @@ describe("instance gating on " .. ENGINE, function()
       if rc then break end
       sys.sleep(0.1)
     end
-    assert.are.equal("0", rc)
     local doc = cjson.decode(io.open(work .. "/wait.out"):read("a"))
+    assert.are.equal("0", rc, io.open(work .. "/wait.out"):read("a"))
     assert.are.equal("1.2.0", doc.current)
     assert.is_true(doc.waited_ms >= 1000)
     assert.matches("waiting for 1%.2%.0: database at", io.open(work .. "/wait.err"):read("a"))
