@@ -33,7 +33,7 @@
 #include <time.h>
 
 #define EXIT_USAGE 2
-#define MAX_BODY 16384        /* api.lua's MAX_BODY */
+#define MAX_BODY 16384        /* request bodies; README "HTTP API" */
 #define MAX_DISCARD (1 << 20) /* a chunked body this far over the limit: hang up */
 #define MAX_JOBS_KEPT 64      /* finished jobs GET /v1/jobs/ID can still see */
 #define MAX_EVENTS 10000      /* per job; later events are counted, not kept */
@@ -150,13 +150,15 @@ static char *tokens_copy(void)
  * returns the exit code.  Pops the error. */
 static int report_error(lua_State *L)
 {
-    if (lua_type(L, -1) == LUA_TTABLE && lua_getfield(L, -1, "exit") == LUA_TNUMBER) {
+    int is_stop = 0;
+    if (lua_type(L, -1) == LUA_TTABLE) {
+        is_stop = lua_getfield(L, -1, "exit") == LUA_TNUMBER;
         lua_pop(L, 1);
+    }
+    if (is_stop) {
         lua_getfield(L, -1, "message");
         fprintf(stderr, "n9e-lua-migrate: error: %s\n",
                 lua_isstring(L, -1) ? lua_tostring(L, -1) : "?");
-        lua_pop(L, 1);
-    } else if (lua_type(L, -1) == LUA_TTABLE) {
         lua_pop(L, 1);
     }
     int code = host_error_exit(L);

@@ -13,8 +13,6 @@ local version = require("migrate.version")
 
 local M = {}
 
-M.MAX_BODY = 16384 -- runner/http.c refuses larger bodies before they reach here
-
 -- route -> { methods, action (the permission), query = allowed keys,
 --            body = allowed fields, job = "exclusive" | "shared" }
 local ROUTES = {

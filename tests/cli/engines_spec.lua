@@ -375,6 +375,7 @@ describe("instance gating on " .. ENGINE, function()
     code, out = mig("check --expect 1.2.0 --scripts s")
     assert.are.equal(4, code)
     assert.matches("refused%s+verified%s+schema drift since 1%.2%.0", out)
+    local _
     code, _, err = mig("check --expect banana --scripts s")
     assert.are.equal(2, code)
     assert.matches("%-%-expect: 'banana' is not a version", err)
