@@ -122,6 +122,8 @@ function M.script_handle(conn, step, jv, touched, read_only)
     end
   end
   h.tx = function(_, fn) return conn:tx(fn, h) end
+  -- through h, so that its writes are journaled, counted and guarded
+  h.rewrite = function(self, spec) return require("migrate.batch").rewrite(self, spec) end
   h.dialect = conn.dialect
   h.null = require("n9e.db").null
   return setmetatable(h, {
@@ -279,9 +281,12 @@ local function remember_schema(conn, v)
   history.record_schema(conn, v, json.encode(schema.describe(conn)), log.iso(sys.now()))
 end
 
+--- The schema is recorded once per run, with the history row of its last
+--- version (describing the whole schema after each of 200 versions made a
+--- run quadratic); a run that stops early or dies records it later (run).
 local function succeeded(conn, s, started, ms, plan)
   record(conn, s, "migrate", "applied", started, ms, nil, plan)
-  remember_schema(conn, s.version)
+  if plan.last == s.version then remember_schema(conn, s.version) end
   log.info("version.applied", ("applied %s (%s) in %d ms"):format(s.version, s.description, ms),
            { version = s.version, duration_ms = ms })
   return { version = s.version, description = s.description, duration_ms = ms }
@@ -410,13 +415,20 @@ function M.run(conn, scripts, opts)
     failpoint.hit("after_plan")
     local res = { from = plan.current, current = plan.current, target = plan.target,
                   applied = {}, recovered = recovered, exit = errors.OK, adopted = adopted }
+    local wrote = adopted
+    if plan.current and history.recorded_version(conn) ~= plan.current then
+      -- an earlier run died between its versions and the schema record
+      remember_schema(conn, plan.current)
+      wrote = true
+    end
     if #plan.pending == 0 then
       res.outcome = "up_to_date"
       if conn:in_transaction() then -- nothing was written, unless the adoption
-        if adopted then conn:commit() else conn:rollback() end
+        if wrote then conn:commit() else conn:rollback() end
       end
       return res
     end
+    plan.last = plan.pending[#plan.pending].version
     history.ensure(conn)
     plan.steps = {}
     for _, r in ipairs(results) do -- an operator's override is part of the record
@@ -435,6 +447,11 @@ function M.run(conn, scripts, opts)
       if outside and not mysql and not conn:in_transaction() then conn:begin() end
       if not done then
         res.outcome, res.failed, res.exit = "failed", info, info.exit
+        if #res.applied > 0 then -- the versions before it made it: their schema
+          history.ensure_schema_table(conn) -- DDL, outside the savepoint (MySQL)
+          -- in a savepoint: a failure here must not abort the run's transaction
+          pcall(conn.tx, conn, function() remember_schema(conn, res.current) end)
+        end
         break
       end
       res.applied[#res.applied + 1] = info
@@ -701,7 +718,11 @@ function M.verify(conn, scripts)
   -- drift: the live schema against the one recorded after the last version
   local expected = history.expected_schema(conn)
   local drift = {}
-  if expected then
+  if plan.current and (not expected or expected.version ~= plan.current) then
+    failures[#failures + 1] = { kind = "drift", message = ("the schema was last recorded at %s but the database "
+      .. "is at %s (a run was interrupted); `n9e-lua-migrate run` records it")
+      :format(expected and expected.version or "no version", plan.current) }
+  elseif expected then
     drift = schema.diff(json.decode(expected.description), schema.describe(conn))
     for _, d in ipairs(drift) do
       failures[#failures + 1] = { message = ("schema drift since %s was applied: %s"):format(expected.version, d),

@@ -104,6 +104,12 @@ function M.widen_text(db, tbl, col)
   end
 end
 
+--- The version the recorded schema belongs to (nil: none recorded).
+function M.recorded_version(db)
+  if not db:table_exists(M.SCHEMA) then return nil end
+  return db:scalar(("SELECT version FROM %s"):format(db:quote_ident(M.SCHEMA)))
+end
+
 function M.expected_schema(db)
   if not db:table_exists(M.SCHEMA) then return nil end
   return db:first(("SELECT version, recorded_at, description FROM %s"):format(db:quote_ident(M.SCHEMA)))

@@ -349,6 +349,34 @@ describe("engine " .. ENGINE, function()
   end
 end)
 
+describe("schema record on " .. ENGINE, function()
+  it("is written once per run; a run killed between versions is caught by verify and mended by run", function()
+    local code, _, err = mig("run --scripts s")
+    assert.are.equal(0, code, err)
+    assert.are.equal("1.2.0", db:scalar("SELECT version FROM n9e_migrate_schema"))
+    assert.are.equal(0, (mig("verify --scripts s")))
+    if ENGINE == "sqlite" then return end -- one transaction: a killed run leaves nothing
+    db:exec("DROP TABLE c")
+    db:exec("DROP TABLE b")
+    db:exec("DROP TABLE a")
+    for _, t in ipairs(db:tables()) do -- history, steps, schema, journal: start over
+      if t:match("^n9e_migrate_") then db:exec("DROP TABLE " .. t) end
+    end
+    assert.are.equal(137, (mig("run --scripts s", "N9E_MIGRATE_FAILPOINT=after_version:1.1.0")))
+    if ENGINE == "mysql" then assert.are.equal(0, (mig("repair --scripts s"))) end
+    local out
+    code, _, err = mig("verify --scripts s")
+    assert.are.equal(4, code)
+    assert.matches("the schema was last recorded at no version but the database is at 1%.1%.0 %(a run was "
+      .. "interrupted%)", err)
+    code, out, err = mig("run --scripts s --to 1.1.0")
+    assert.are.equal(0, code, err)
+    assert.matches("up to date at 1%.1%.0", out)
+    assert.are.equal("1.1.0", db:scalar("SELECT version FROM n9e_migrate_schema"))
+    assert.are.equal(0, (mig("verify --scripts s")))
+  end)
+end)
+
 describe("instance gating on " .. ENGINE, function()
   local cjson = require("cjson")
 
