@@ -28,7 +28,7 @@
 #define CONN_MT "n9e.db.connection"
 #define CURSOR_MT "n9e.db.cursor"
 #define ERROR_MT "n9e.db.error"
-#define MAX_PARAMS 4096
+#define MAX_PARAMS 32766 /* SQLite's own limit; the servers allow 65535 */
 
 typedef struct cursor_ud cursor_ud;
 

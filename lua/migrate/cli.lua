@@ -62,6 +62,7 @@ local function settings(a)
     local ok, err = clog.open_file(o["log-file"])
     if not ok then errors.raise(errors.USAGE, err) end
   end
+  require("migrate.progress").configure(s.json)
   return s
 end
 

@@ -26,6 +26,9 @@ function methods.tx(self, fn, handle)
   error(res[2], 0)
 end
 
+--- db:rewrite{...}: batched rewrite of a table's rows (lua/migrate/batch.lua).
+function methods.rewrite(self, spec) return require("migrate.batch").rewrite(self, spec) end
+
 --- db:first(sql, ...) -> first row or nil (the cursor is closed at once).
 function methods.first(self, sql, ...)
   for row in self:query(sql, ...) do -- luacheck: ignore 512 (first row only)

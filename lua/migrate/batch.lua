@@ -1,0 +1,157 @@
+--- db:rewrite{...}: rewrite the rows of one table in Lua, in batches.
+---
+---     db:rewrite{ table = "alert_rule", key = "id", columns = { "rule_config" },
+---                 where = "rule_config IS NOT NULL", batch = 2000,
+---                 map = function(row) ... return { rule_config = new } end }
+---
+--- Rows are read by keyset pagination on `key` (an integer primary key:
+--- `key > last ORDER BY key LIMIT batch`, so every batch is an index range
+--- and memory stays at one batch), handed to `map`, and the changed ones
+--- written back with ONE statement per batch:
+---   PostgreSQL  UPDATE t SET c = v.c FROM (VALUES (...), ...) AS v(k, c) WHERE t.key = v.k
+---   SQLite      the same with VALUES' column1, column2 ...
+---   MySQL       UPDATE t JOIN (SELECT ? AS k, ? AS c UNION ALL SELECT ...) v ON t.key = v.k SET t.c = v.c
+--- A full batch always has the same statement text, so the driver's
+--- prepared statement is reused.  `map` returns a table of the new values
+--- of `columns` (nil/false: leave the row), and may read `read` columns too.
+--- Returns { read = rows read, written = rows written, batches = n }.
+local progress = require("migrate.progress")
+
+local M = {}
+
+M.DEFAULT_BATCH = 2000
+M.MAX_PARAMS = 30000
+
+local function valid_spec(db, spec)
+  assert(type(spec) == "table", "db:rewrite wants a table of options")
+  assert(type(spec.table) == "string", "db:rewrite: `table` (the table's name) is required")
+  assert(type(spec.key) == "string", "db:rewrite: `key` (an integer primary key column) is required")
+  assert(type(spec.columns) == "table" and #spec.columns > 0, "db:rewrite: `columns` (what map may change) is required")
+  assert(type(spec.map) == "function", "db:rewrite: `map` (function(row) -> new values) is required")
+  local batch = spec.batch or M.DEFAULT_BATCH
+  assert(math.type(batch) == "integer" and batch > 0, "db:rewrite: batch must be a positive integer")
+  -- SQLite binds at most 32766 parameters per statement, PostgreSQL and
+  -- MySQL 65535: a batch's write stays under the smallest
+  batch = math.min(batch, M.MAX_PARAMS // (#spec.columns + 1))
+  local types = {}
+  for _, c in ipairs(db:columns(spec.table)) do types[c.name] = c.type end
+  for _, c in ipairs({ spec.key, table.unpack(spec.columns) }) do
+    assert(types[c], ("db:rewrite: %s has no column %s"):format(spec.table, c))
+  end
+  return batch, types
+end
+
+--- The write statement for n rows.
+local function write_sql(db, spec, types, n)
+  local q = function(s) return db:quote_ident(s) end
+  local t, k, cols = q(spec.table), q(spec.key), spec.columns
+  local width = #cols + 1
+  if db.dialect == "mysql" then
+    local first = { "? AS " .. q("k") }
+    for i = 1, #cols do first[#first + 1] = ("? AS %s"):format(q("c" .. i)) end
+    local parts = { "SELECT " .. table.concat(first, ", ") }
+    for _ = 2, n do parts[#parts + 1] = "SELECT ?" .. string.rep(", ?", width - 1) end
+    local sets = {}
+    for i, c in ipairs(cols) do sets[i] = ("t.%s = v.%s"):format(q(c), q("c" .. i)) end
+    return ("UPDATE %s AS t JOIN (%s) AS v ON t.%s = v.%s SET %s"):format(
+      t, table.concat(parts, " UNION ALL "), k, q("k"), table.concat(sets, ", "))
+  end
+  local row
+  if db.dialect == "postgres" then
+    -- parameters arrive untyped: cast each to its column's type
+    local cells = { ("CAST(? AS %s)"):format(types[spec.key]) }
+    for _, c in ipairs(cols) do cells[#cells + 1] = ("CAST(? AS %s)"):format(types[c]) end
+    row = "(" .. table.concat(cells, ", ") .. ")"
+  else
+    row = "(?" .. string.rep(", ?", width - 1) .. ")"
+  end
+  local rows = string.rep(row .. ", ", n - 1) .. row
+  local sets, names = {}, { q("k") }
+  for i, c in ipairs(cols) do
+    names[#names + 1] = q("c" .. i)
+    sets[i] = db.dialect == "postgres" and ("%s = v.%s"):format(q(c), q("c" .. i))
+      or ("%s = v.column%d"):format(q(c), i + 1)
+  end
+  if db.dialect == "postgres" then
+    -- the key range of the batch (the two last parameters) keeps the join
+    -- on the primary key index; without it the planner hashes the VALUES
+    -- and scans the whole table once per batch
+    return ("UPDATE %s AS t SET %s FROM (VALUES %s) AS v(%s) WHERE t.%s = v.%s AND t.%s BETWEEN %s AND %s"):format(
+      t, table.concat(sets, ", "), rows, table.concat(names, ", "), k, q("k"), k,
+      ("CAST(? AS %s)"):format(types[spec.key]), ("CAST(? AS %s)"):format(types[spec.key]))
+  end
+  return ("UPDATE %s SET %s FROM (VALUES %s) AS v WHERE %s.%s = v.column1"):format(
+    t, table.concat(sets, ", "), rows, t, k)
+end
+
+function M.rewrite(db, spec)
+  local batch, types = valid_spec(db, spec)
+  local q = function(s) return db:quote_ident(s) end
+  local read_cols = { spec.key }
+  local seen = { [spec.key] = true }
+  for _, list in ipairs({ spec.columns, spec.read or {} }) do
+    for _, c in ipairs(list) do
+      if not seen[c] then read_cols[#read_cols + 1], seen[c] = c, true end
+    end
+  end
+  local quoted = {}
+  for i, c in ipairs(read_cols) do quoted[i] = q(c) end
+  local where = spec.where and (" AND (" .. spec.where .. ")") or ""
+  local args = spec.args or {}
+  local select_first = ("SELECT %s FROM %s WHERE 1 = 1%s ORDER BY %s LIMIT %d"):format(
+    table.concat(quoted, ", "), q(spec.table), where, q(spec.key), batch)
+  local select_next = ("SELECT %s FROM %s WHERE %s > ?%s ORDER BY %s LIMIT %d"):format(
+    table.concat(quoted, ", "), q(spec.table), q(spec.key), where, q(spec.key), batch)
+  local total = db:scalar(("SELECT COUNT(*) FROM %s WHERE 1 = 1%s"):format(q(spec.table), where),
+                          table.unpack(args))
+  local bar = progress.start(spec.table, tonumber(total))
+  local full_sql -- the statement of a full batch, built once
+  local stats = { read = 0, written = 0, batches = 0 }
+  local last = nil
+  while true do
+    local params, n, got = {}, 0, 0
+    -- the batch is read whole before it is written: no write while the
+    -- cursor is open
+    local list = {}
+    if last == nil then
+      for r in db:query(select_first, table.unpack(args)) do list[#list + 1] = r end
+    else
+      for r in db:query(select_next, last, table.unpack(args)) do list[#list + 1] = r end
+    end
+    for _, r in ipairs(list) do
+      got = got + 1
+      last = r[spec.key]
+      local new = spec.map(r)
+      if new then
+        n = n + 1
+        params[#params + 1] = r[spec.key]
+        for _, c in ipairs(spec.columns) do
+          local v = new[c]
+          if v == nil then v = r[c] end
+          params[#params + 1] = v
+        end
+      end
+    end
+    if n > 0 then
+      local sql
+      if n == batch then
+        full_sql = full_sql or write_sql(db, spec, types, batch)
+        sql = full_sql
+      else
+        sql = write_sql(db, spec, types, n)
+      end
+      if db.dialect == "postgres" then
+        params[#params + 1] = list[1][spec.key]
+        params[#params + 1] = last
+      end
+      db:exec(sql, table.unpack(params))
+    end
+    stats.read, stats.written, stats.batches = stats.read + got, stats.written + n, stats.batches + 1
+    bar:update(stats.read)
+    if got < batch then break end
+  end
+  bar:finish(stats.read, stats.written)
+  return stats
+end
+
+return M
