@@ -2,11 +2,12 @@
 ---
 --- No transaction can hold a MySQL version, so the runner makes every step
 --- undoable before it runs and writes down how to undo it:
----   * a snapshot of the schema is journaled when the version starts;
+---   * the names of the tables are journaled when the version starts, and
+---     each table's description when the version first touches it;
 ---   * each statement a script runs is classified; before it runs, one
 ---     journal row records the statement, the statements that undo it, and
 ---     a probe that tells whether it took effect (for a crash mid-statement):
----       CREATE TABLE t          -> DROP TABLE t
+---       CREATE TABLE t          -> no row: undo drops every table not in the snapshot
 ---       CREATE INDEX i ON t     -> DROP INDEX i ON t
 ---       ALTER TABLE t ADD c     -> ALTER TABLE t DROP COLUMN c
 ---       ALTER TABLE t ADD INDEX -> DROP INDEX
@@ -80,7 +81,17 @@ end
 
 -- schema snapshots: migrate/schema.lua with the engine's own type names ----------
 
-local function snapshot(conn) return schema.describe(conn, { raw = true }) end
+-- before and after are described the same way, table by table
+local function snapshot(conn, only) return schema.describe(conn, { raw = true, only = only, per_table = true }) end
+
+local function table_names(conn)
+  local out = {}
+  for _, t in ipairs(conn:tables()) do
+    if not schema.internal(t) then out[#out + 1] = t end
+  end
+  table.sort(out)
+  return out
+end
 
 -- statement classification ------------------------------------------------------
 
@@ -206,13 +217,24 @@ end
 local Version = {}
 Version.__index = Version
 
---- Open the journal of a version: writes the snapshot row.
+--- Open the journal of a version: writes the snapshot row, the names of
+--- the tables there are.  Each table is described when the version first
+--- touches it (describe_before): describing the whole schema for every
+--- version made 200 one-table versions take 27 s on MariaDB.
 function M.begin(conn, version)
   M.ensure(conn)
   local self = setmetatable({ conn = conn, version = version, seq = 0, preimaged = {},
-                              created = {}, snapshot = snapshot(conn) }, Version)
-  self:record("snapshot", nil, nil, {}, nil, "done", json.encode(self.snapshot))
+                              created = {}, described = {} }, Version)
+  self:record("snapshot", nil, nil, {}, nil, "done", json.encode({ tables = json.array(table_names(conn)) }))
   return self
+end
+
+--- The table as it is before the version first changes it, journaled for
+--- undo to compare with.
+function Version:describe_before(tbl)
+  if not tbl or self.described[tbl] or self.created[tbl] or not self.conn:table_exists(tbl) then return end
+  self.described[tbl] = true
+  self:record("table_snapshot", tbl, nil, {}, nil, "done", json.encode(snapshot(self.conn, { [tbl] = true })))
 end
 
 function Version:record(action, tbl, stmt, undo, probe, state, extra)
@@ -261,17 +283,25 @@ function Version:exec(exec, sql, ...)
   if not plan then error({ message = why, kind = "journal" }, 0) end
   local c, k, d = self.conn, plan.kind, sql_for(self.conn)
   if k == "plain" then return exec(sql, ...) end
+  if k ~= "create_table" then self:describe_before(plan.table) end
   if k == "dml" or k == "preimage" then
     self:preimage(plan.table)
     return exec(sql, ...)
   end
+  -- No journal row (a durable write, an fsync on InnoDB) for a table this
+  -- version creates, nor for what it then does to it: undo drops every
+  -- table that is not in the snapshot's list.
+  if plan.table and self.created[plan.table] then
+    if k == "rename" then self.created[plan.to] = true end
+    return exec(sql, ...)
+  end
+  if k == "create_table" then
+    if not c:table_exists(plan.table) then self.created[plan.table] = true end -- else IF NOT EXISTS: a no-op
+    return exec(sql, ...)
+  end
   local qt = plan.table and c:quote_ident(plan.table)
   local undo, probe
-  if k == "create_table" then
-    if c:table_exists(plan.table) then return exec(sql, ...) end -- IF NOT EXISTS no-op
-    undo, probe = { "DROP TABLE " .. qt }, { kind = "table", name = plan.table }
-    self.created[plan.table] = true
-  elseif k == "create_index" or k == "add_index" then
+  if k == "create_index" or k == "add_index" then
     undo = { d.drop_index(c, plan.name, plan.table) }
     probe = { kind = "index", table = plan.table, name = plan.name }
   elseif k == "add_column" then
@@ -289,10 +319,10 @@ function Version:exec(exec, sql, ...)
     self:mark_done(seq)
     return 0
   end
-  local seq = self:record("ddl", plan.table, sql, undo, probe, "started")
-  local res = exec(sql, ...)
-  self:mark_done(seq)
-  return res
+  -- left "started": undo asks the probe whether it took effect, as it
+  -- must anyway after a crash in the middle of the statement
+  self:record("ddl", plan.table, sql, undo, probe, "started")
+  return exec(sql, ...)
 end
 
 -- undo, recovery, cleanup ------------------------------------------------------
@@ -327,12 +357,14 @@ end
 --- Undo a version from its journal.  Returns true, or false + report.
 function M.undo(conn, version)
   local rows = rows_of(conn, version)
-  local before
+  local before, described = nil, {}
   local problems = {}
   for i = #rows, 1, -1 do
     local r = rows[i]
     if r.action == "snapshot" then
       before = json.decode(r.statement)
+    elseif r.action == "table_snapshot" then
+      for t, d in pairs(json.decode(r.statement)) do described[t] = d end
     else
       local probe = r.probe and json.decode(r.probe) or nil
       -- a statement cut by a crash may or may not have taken effect
@@ -352,17 +384,32 @@ function M.undo(conn, version)
   if not before then
     return false, { "journal of " .. version .. " has no snapshot" }
   end
+  local names = before.tables
+  if not names then -- a journal of an earlier runner: the whole schema
+    described, names = before, {}
+    for t in pairs(before) do names[#names + 1] = t end
+  end
+  local was = {}
+  for _, t in ipairs(names) do was[t] = true end
   -- tables the version created that no journal row covers (a crash
   -- between CREATE and its row cannot happen: the row comes first)
-  local now = snapshot(conn)
-  for t in pairs(now) do
-    if not before[t] then
+  local present = {}
+  for _, t in ipairs(table_names(conn)) do
+    present[t] = true
+    if not was[t] then
       local ok, err = pcall(conn.exec, conn, "DROP TABLE " .. conn:quote_ident(t))
       if not ok then problems[#problems + 1] = tostring(err) end
     end
   end
-  local diff = schema.diff(before, snapshot(conn))
-  for _, d in ipairs(diff) do problems[#problems + 1] = d end
+  for _, t in ipairs(names) do
+    if not present[t] and not described[t] then problems[#problems + 1] = ("table %s is missing"):format(t) end
+  end
+  -- the tables the version touched, column by column and index by index
+  local only = {}
+  for t in pairs(described) do only[t] = true end
+  if next(only) then
+    for _, d in ipairs(schema.diff(described, snapshot(conn, only))) do problems[#problems + 1] = d end
+  end
   if #problems > 0 then return false, problems end
   M.forget(conn, version)
   return true

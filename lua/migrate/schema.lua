@@ -67,7 +67,9 @@ function M.describe(conn, opts)
                      default = raw and c.default or M.portable_default(c.default), pk = c.pk }
   end
   local only = opts and opts.only
-  local bulk = conn.dialect == "mysql" -- the driver lists every table in one query
+  -- the server drivers list every table's columns in one query (two
+  -- round trips instead of two per table); opts.per_table for one or two
+  local bulk = conn.dialect ~= "sqlite" and not (opts and opts.per_table)
   for _, t in ipairs(conn:tables()) do
     if not internal(t) and (not only or only[t]) then
       local cols, idx = {}, {}
