@@ -1244,28 +1244,39 @@ static const char SQL_TABLES[] =
  * value and SQL NULL for "no default".  COLUMN_TYPE is already lower case
  * ("bigint(20)"; MySQL 8.0.19+ drops the display width: "bigint"); it is
  * not lowered further, which would change ENUM/SET member names. */
-#define SQL_COLUMNS(lead, dflt, which, order)                                                  \
+#define SQL_COLUMNS(lead, dflt, pk, join, which, order)                                        \
     "SELECT " lead "c.COLUMN_NAME AS name, c.COLUMN_TYPE AS type, "                             \
     "CASE WHEN c.IS_NULLABLE = 'NO' THEN 1 ELSE 0 END AS `notnull`, " dflt " AS dflt, "         \
-    "CAST(COALESCE(s.SEQ_IN_INDEX, 0) AS SIGNED) AS pk "                                       \
-    "FROM information_schema.COLUMNS c "                                                       \
-    "LEFT JOIN information_schema.STATISTICS s ON s.TABLE_SCHEMA = c.TABLE_SCHEMA "            \
-    "AND s.TABLE_NAME = c.TABLE_NAME AND s.INDEX_NAME = 'PRIMARY' "                            \
-    "AND s.COLUMN_NAME = c.COLUMN_NAME "                                                       \
+    "CAST(COALESCE(" pk ", 0) AS SIGNED) AS pk "                                                \
+    "FROM information_schema.COLUMNS c " join                                                  \
     "WHERE c.TABLE_SCHEMA = DATABASE() " which " ORDER BY " order "c.ORDINAL_POSITION"
 
 /* One table, or (table NULL) every table in one round trip: information_schema
  * costs tens of milliseconds per query on MariaDB, and Nightingale has ~250
- * tables. */
+ * tables.  For one table the primary key comes from a subquery with the
+ * table's name as a constant (the first `?`; the same name binds the
+ * second): MariaDB's join of COLUMNS with STATISTICS reads the statistics
+ * of every table on the server, 27 ms per call with 1,700 tables there,
+ * against 0.6 ms. */
+#define PK_ONE                                                                                  \
+    "(SELECT s.SEQ_IN_INDEX FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = "       \
+    "DATABASE() AND s.TABLE_NAME = ? AND s.INDEX_NAME = 'PRIMARY' "                            \
+    "AND s.COLUMN_NAME = c.COLUMN_NAME)"
+#define PK_ALL "s.SEQ_IN_INDEX"
+#define JOIN_ALL                                                                                \
+    "LEFT JOIN information_schema.STATISTICS s ON s.TABLE_SCHEMA = c.TABLE_SCHEMA "            \
+    "AND s.TABLE_NAME = c.TABLE_NAME AND s.INDEX_NAME = 'PRIMARY' "                            \
+    "AND s.COLUMN_NAME = c.COLUMN_NAME "
 #define ONE_TABLE "AND c.TABLE_NAME = ?"
 #define BY_TABLE "CAST(c.TABLE_NAME AS BINARY), "
 #define TBL "c.TABLE_NAME AS tbl, "
 static const char SQL_COLUMNS_MARIADB[] =
-    SQL_COLUMNS("", "NULLIF(c.COLUMN_DEFAULT, 'NULL')", ONE_TABLE, "");
-static const char SQL_COLUMNS_RAW[] = SQL_COLUMNS("", "c.COLUMN_DEFAULT", ONE_TABLE, "");
+    SQL_COLUMNS("", "NULLIF(c.COLUMN_DEFAULT, 'NULL')", PK_ONE, "", ONE_TABLE, "");
+static const char SQL_COLUMNS_RAW[] = SQL_COLUMNS("", "c.COLUMN_DEFAULT", PK_ONE, "", ONE_TABLE, "");
 static const char SQL_ALL_COLUMNS_MARIADB[] =
-    SQL_COLUMNS(TBL, "NULLIF(c.COLUMN_DEFAULT, 'NULL')", "", BY_TABLE);
-static const char SQL_ALL_COLUMNS_RAW[] = SQL_COLUMNS(TBL, "c.COLUMN_DEFAULT", "", BY_TABLE);
+    SQL_COLUMNS(TBL, "NULLIF(c.COLUMN_DEFAULT, 'NULL')", PK_ALL, JOIN_ALL, "", BY_TABLE);
+static const char SQL_ALL_COLUMNS_RAW[] =
+    SQL_COLUMNS(TBL, "c.COLUMN_DEFAULT", PK_ALL, JOIN_ALL, "", BY_TABLE);
 
 /* Byte order for names, as SQLite sorts them (the catalog collation would
  * ignore case). */
@@ -1292,12 +1303,14 @@ static int my_catalog(db_conn *c, db_catalog_kind kind, const char *table, db_cu
     int nargs = table ? 1 : 0;
     switch (kind) {
     case DB_CATALOG_TABLES: return my_query(c, SQL_TABLES, NULL, 0, out, err);
-    case DB_CATALOG_COLUMNS:
+    case DB_CATALOG_COLUMNS: {
         if (!table)
             return my_query(c, new_mariadb_defaults(c) ? SQL_ALL_COLUMNS_MARIADB : SQL_ALL_COLUMNS_RAW,
                             NULL, 0, out, err);
-        return my_query(c, new_mariadb_defaults(c) ? SQL_COLUMNS_MARIADB : SQL_COLUMNS_RAW, &arg,
-                        nargs, out, err);
+        db_value twice[2] = {arg, arg}; /* PK_ONE's name, then ONE_TABLE's */
+        return my_query(c, new_mariadb_defaults(c) ? SQL_COLUMNS_MARIADB : SQL_COLUMNS_RAW, twice,
+                        2, out, err);
+    }
     case DB_CATALOG_INDEXES:
         return my_query(c, table ? SQL_INDEXES_ONE : SQL_INDEXES_ALL, &arg, nargs, out, err);
     }
