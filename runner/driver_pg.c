@@ -1297,38 +1297,44 @@ static const char CATALOG_TABLES[] =
     "ORDER BY c.relname";
 
 /* pk: position in the primary key; a generated column's expression is not
- * a default. */
-static const char CATALOG_COLUMNS[] =
-    "SELECT a.attname::text AS name, "
-    "pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, "
-    "CASE WHEN a.attnotnull THEN 1 ELSE 0 END AS \"notnull\", "
-    "CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END AS dflt, "
-    "COALESCE(pg_catalog.array_position(pk.conkey, a.attnum), 0) AS pk "
-    "FROM pg_catalog.pg_attribute a "
-    "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
-    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-    "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
-    "LEFT JOIN pg_catalog.pg_constraint pk ON pk.conrelid = c.oid AND pk.contype = 'p' "
-    "WHERE n.nspname = pg_catalog.current_schema() AND c.relname = ? "
-    "AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped "
-    "ORDER BY a.attnum";
+ * a default.  One table (`?`), or every table, each row led by `tbl`. */
+#define CATALOG_COLUMNS(lead, which, order)                                                    \
+    "SELECT " lead "a.attname::text AS name, "                                                  \
+    "pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, "                                 \
+    "CASE WHEN a.attnotnull THEN 1 ELSE 0 END AS \"notnull\", "                                 \
+    "CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END AS dflt, " \
+    "COALESCE(pg_catalog.array_position(pk.conkey, a.attnum), 0) AS pk "                        \
+    "FROM pg_catalog.pg_attribute a "                                                          \
+    "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "                                        \
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "                                \
+    "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "      \
+    "LEFT JOIN pg_catalog.pg_constraint pk ON pk.conrelid = c.oid AND pk.contype = 'p' "       \
+    "WHERE n.nspname = pg_catalog.current_schema() " which                                     \
+    "AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped "      \
+    "ORDER BY " order "a.attnum"
 
 /* columns: key columns (not INCLUDE ones) in order; a plain column by its
  * raw name, an expression as pg_get_indexdef prints it. */
-static const char CATALOG_INDEXES[] =
-    "SELECT ic.relname::text AS name, "
-    "CASE WHEN i.indisunique THEN 1 ELSE 0 END AS \"unique\", "
-    "(SELECT pg_catalog.string_agg(CASE WHEN i.indkey[k.n - 1] <> 0 "
-    "   THEN (SELECT a.attname::text FROM pg_catalog.pg_attribute a "
-    "         WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[k.n - 1]) "
-    "   ELSE pg_catalog.pg_get_indexdef(i.indexrelid, k.n, false) END, ',' ORDER BY k.n) "
-    " FROM pg_catalog.generate_series(1, i.indnkeyatts::int) AS k(n)) AS columns "
-    "FROM pg_catalog.pg_index i "
-    "JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
-    "JOIN pg_catalog.pg_class c ON c.oid = i.indrelid "
-    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE n.nspname = pg_catalog.current_schema() AND c.relname = ? AND NOT i.indisprimary "
-    "ORDER BY ic.relname";
+#define CATALOG_INDEXES(lead, which, order)                                                    \
+    "SELECT " lead "ic.relname::text AS name, "                                                 \
+    "CASE WHEN i.indisunique THEN 1 ELSE 0 END AS \"unique\", "                                 \
+    "(SELECT pg_catalog.string_agg(CASE WHEN i.indkey[k.n - 1] <> 0 "                          \
+    "   THEN (SELECT a.attname::text FROM pg_catalog.pg_attribute a "                           \
+    "         WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[k.n - 1]) "                 \
+    "   ELSE pg_catalog.pg_get_indexdef(i.indexrelid, k.n, false) END, ',' ORDER BY k.n) "     \
+    " FROM pg_catalog.generate_series(1, i.indnkeyatts::int) AS k(n)) AS columns "             \
+    "FROM pg_catalog.pg_index i "                                                              \
+    "JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "                                    \
+    "JOIN pg_catalog.pg_class c ON c.oid = i.indrelid "                                        \
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "                                \
+    "WHERE n.nspname = pg_catalog.current_schema() " which "AND NOT i.indisprimary "           \
+    "ORDER BY " order "ic.relname"
+
+static const char CATALOG_COLUMNS_ONE[] = CATALOG_COLUMNS("", "AND c.relname = ? ", "");
+static const char CATALOG_COLUMNS_ALL[] =
+    CATALOG_COLUMNS("c.relname::text AS tbl, ", "AND c.relkind IN ('r', 'p') ", "c.relname, ");
+static const char CATALOG_INDEXES_ONE[] = CATALOG_INDEXES("", "AND c.relname = ? ", "");
+static const char CATALOG_INDEXES_ALL[] = CATALOG_INDEXES("c.relname::text AS tbl, ", "", "c.relname, ");
 
 static int pg_catalog(db_conn *c, db_catalog_kind kind, const char *table, db_cursor **out,
                       db_error *err)
@@ -1336,8 +1342,12 @@ static int pg_catalog(db_conn *c, db_catalog_kind kind, const char *table, db_cu
     db_value arg = {.type = DBV_TEXT, .s = table ? table : "", .len = table ? strlen(table) : 0};
     switch (kind) {
     case DB_CATALOG_TABLES: return pg_query(c, CATALOG_TABLES, NULL, 0, out, err);
-    case DB_CATALOG_COLUMNS: return pg_query(c, CATALOG_COLUMNS, &arg, 1, out, err);
-    case DB_CATALOG_INDEXES: return pg_query(c, CATALOG_INDEXES, &arg, 1, out, err);
+    case DB_CATALOG_COLUMNS:
+        return table ? pg_query(c, CATALOG_COLUMNS_ONE, &arg, 1, out, err)
+                     : pg_query(c, CATALOG_COLUMNS_ALL, NULL, 0, out, err);
+    case DB_CATALOG_INDEXES:
+        return table ? pg_query(c, CATALOG_INDEXES_ONE, &arg, 1, out, err)
+                     : pg_query(c, CATALOG_INDEXES_ALL, NULL, 0, out, err);
     }
     *out = NULL;
     set_err(err, "", "unknown catalog listing");
@@ -1369,4 +1379,5 @@ const db_driver driver_pg = {
     .quote_ident = pg_quote_ident,
     .server_version = pg_server_version,
     .catalog = pg_catalog,
+    .catalog_all = 1,
 };

@@ -1251,6 +1251,30 @@ static void test_catalog(void **state)
     check_catalog(f->c, DB_CATALOG_INDEXES, "users", icols, 3, users_idx, 4);
     check_catalog(f->c, DB_CATALOG_INDEXES, "alerts", icols, 3, NULL, 0); /* pk not listed */
     check_catalog(f->c, DB_CATALOG_INDEXES, "no_such_table", icols, 3, NULL, 0);
+
+    /* Every table at once (table NULL): the same rows led by the table,
+     * tables only (no view). */
+    assert_true(D->catalog_all);
+    static const char *const all_ccols[] = {"tbl", "name", "type", "notnull", "dflt", "pk"};
+    static const cell all_cols[] = {
+        S("alerts"), S("rule_id"), S("bigint"),                        I(1), N,                                      I(2),
+        S("alerts"), S("note"),    S("character varying(64)"),         I(1), S("''::character varying"),             I(1),
+        S("users"),  S("id"),      S("integer"),                       I(1), S("nextval('users_id_seq'::regclass)"), I(1),
+        S("users"),  S("name"),    S("text"),                          I(1), S("'anon'::text"),                      I(0),
+        S("users"),  S("email"),   S("character varying(255)"),        I(0), N,                                      I(0),
+        S("users"),  S("age"),     S("integer"),                       I(0), N,                                      I(0),
+        S("users"),  S("created"), S("timestamp without time zone"),   I(0), S("now()"),                             I(0),
+        S("users"),  S("twice"),   S("integer"),                       I(0), N,                                      I(0),
+    };
+    check_catalog(f->c, DB_CATALOG_COLUMNS, NULL, all_ccols, 6, all_cols, 8);
+    static const char *const all_icols[] = {"tbl", "name", "unique", "columns"};
+    static const cell all_idx[] = {
+        S("users"), S("idx_users_lower"),     I(0), S("lower(name),id"),
+        S("users"), S("idx_users_name_age"),  I(0), S("name,age"),
+        S("users"), S("users_email_key"),     I(1), S("email"),
+        S("users"), S("ux_users_email_name"), I(1), S("email,name"),
+    };
+    check_catalog(f->c, DB_CATALOG_INDEXES, NULL, all_icols, 4, all_idx, 4);
 }
 
 /* ---- engine errors -------------------------------------------------------- */
