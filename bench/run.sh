@@ -163,7 +163,7 @@ prepare_jobs() { # prepare_jobs ENGINE: bench_c at 1.0.0 with ROWS rows
     pg bench_c -c "INSERT INTO jobs SELECT i, jsonb_build_object('a', i, 'b', 'x') FROM generate_series(1, $ROWS) i" \
                -c "VACUUM ANALYZE jobs"
   else
-    my bench_c -e "INSERT INTO jobs SELECT seq, JSON_OBJECT('a', seq, 'b', 'x') FROM seq_1_to_$ROWS; ANALYZE TABLE jobs"
+    my bench_c -e "INSERT INTO jobs SELECT seq, JSON_OBJECT('a', seq, 'b', 'x') FROM seq_1_to_$ROWS; ANALYZE TABLE jobs" >/dev/null
   fi
 }
 
