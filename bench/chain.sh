@@ -19,7 +19,7 @@ printf '%s\n' "$N9E_TEST_PASSWORD" >"$TMP/pw"
 now() { date +%s.%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 pg() { psql -q -h $PGHOST -p "$PGPORT" -U n9e -d "$1" -v ON_ERROR_STOP=1 "${@:2}" >/dev/null; }
-my() { mysql -h 127.0.0.1 -P "$MYPORT" -u n9e "-p$N9E_TEST_PASSWORD" "$@"; }
+my() { MYSQL_PWD=$N9E_TEST_PASSWORD mysql -h 127.0.0.1 -P "$MYPORT" -u n9e "$@"; }
 
 bench_sqlite() {
   local chain=() direct=()

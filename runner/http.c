@@ -397,9 +397,11 @@ static int l_start_job(lua_State *L)
         return luaL_error(L, "cannot start a job thread: %s", strerror(err));
     }
     struct timespec until = deadline_in(START_WAIT_SECONDS);
+    j->readers++; /* the wait releases the mutex: keep j from being pruned */
     while (j->state == JOB_STARTING)
         if (pthread_cond_timedwait(&srv.changed, &srv.mu, &until) == ETIMEDOUT)
             break;
+    j->readers--;
     unsigned id = j->id;
     enum job_state state = j->state;
     int exit = j->exit;
