@@ -284,6 +284,17 @@ end
 --- The schema is recorded once per run, with the history row of its last
 --- version (describing the whole schema after each of 200 versions made a
 --- run quadratic); a run that stops early or dies records it later (run).
+--- MySQL: fn's history row and schema record in one transaction, so that
+--- a reader (wait, check --expect) never sees the version without them;
+--- the schema table is made first, as DDL would commit the transaction.
+local function recorded_together(conn, fn)
+  history.ensure_schema_table(conn)
+  conn:begin()
+  local res = fn()
+  conn:commit()
+  return res
+end
+
 local function succeeded(conn, s, started, ms, plan)
   record(conn, s, "migrate", "applied", started, ms, nil, plan)
   if plan.last == s.version then remember_schema(conn, s.version) end
@@ -331,12 +342,7 @@ local function apply_version_journaled(conn, s, plan)
   local ms = math.floor((sys.monotonic() - t0) * 1000 + 0.5)
   if ok then
     failpoint.hit("before_history", s.version)
-    -- the history row and the schema recorded with it in one transaction:
-    -- a reader (wait, check --expect) never sees the version without it
-    history.ensure_schema_table(conn)
-    conn:begin()
-    local info = succeeded(conn, s, started, ms, plan)
-    conn:commit()
+    local info = recorded_together(conn, function() return succeeded(conn, s, started, ms, plan) end)
     journal.finish(conn, s.version)
     return true, info
   end
@@ -506,13 +512,11 @@ local function rollback_version(conn, s, below, plan, journaled)
   if ok and below then ok, report = run_step(conn, below, plan, "verify", true) end
   local ms = math.floor((sys.monotonic() - t0) * 1000 + 0.5)
   if ok then
-    if jv then -- as in apply_version_journaled
-      history.ensure_schema_table(conn)
-      conn:begin()
+    local function write()
+      record(conn, s, "rollback", "applied", started, ms, nil, plan)
+      if below then remember_schema(conn, below.version) end
     end
-    record(conn, s, "rollback", "applied", started, ms, nil, plan)
-    if below then remember_schema(conn, below.version) end
-    if jv then conn:commit() end
+    if jv then recorded_together(conn, write) else write() end
     if jv then journal.finish(conn, s.version .. "-down") else conn:release("n9e_version") end
     log.info("version.rolled_down", ("rolled back %s in %d ms"):format(s.version, ms),
              { version = s.version, duration_ms = ms })

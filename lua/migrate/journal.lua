@@ -391,8 +391,8 @@ function M.undo(conn, version)
   end
   local was = {}
   for _, t in ipairs(names) do was[t] = true end
-  -- tables the version created that no journal row covers (a crash
-  -- between CREATE and its row cannot happen: the row comes first)
+  -- tables the version created (they have no journal row: any table not
+  -- in the snapshot's list is the version's)
   local present = {}
   for _, t in ipairs(table_names(conn)) do
     present[t] = true
