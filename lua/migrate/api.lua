@@ -305,15 +305,7 @@ function M.start(server, text, source, reload)
     errors.raise(errors.USAGE, ("%s: no tokens; add one with `n9e-lua-migrate token NAME --role ROLE "
       .. "--tokens %s`"):format(source, source))
   end
-  local clog = require("n9e.log")
-  local o = server.opts or {}
-  if not reload and o["log-level"] and not pcall(clog.set_level, o["log-level"]) then
-    errors.raise(errors.USAGE, ("--log-level %s: expected debug, info, warn, error or quiet"):format(o["log-level"]))
-  end
-  if not reload and o["log-file"] then
-    local ok, err = clog.open_file(o["log-file"])
-    if not ok then errors.raise(errors.USAGE, err) end
-  end
+  if not reload then cli.log_options(server.opts or {}) end
   log.info(reload and "api.reload" or "api.start", ("%d token(s) from %s"):format(#list, source),
            { tokens = #list })
   return #list

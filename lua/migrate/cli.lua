@@ -1,6 +1,7 @@
 --- Command dispatch and output.  runner/main.c parsed and validated the
 --- command line; this turns it into work, text or JSON, and an exit code.
 local apply = require("migrate.apply")
+local checks = require("migrate.checks")
 local clog = require("n9e.log")
 local dbmod = require("migrate.db")
 local errors = require("migrate.errors")
@@ -27,6 +28,21 @@ local function number_opt(opts, name, default)
   return v and tonumber(v) or default
 end
 
+--- --log-level and --log-file: process-wide (serve applies them once).
+function M.log_options(o)
+  if o["log-level"] then
+    local ok = pcall(clog.set_level, o["log-level"])
+    if not ok then
+      errors.raise(errors.USAGE, ("--log-level %s: expected debug, info, warn, error or quiet")
+        :format(o["log-level"]))
+    end
+  end
+  if o["log-file"] then
+    local ok, err = clog.open_file(o["log-file"])
+    if not ok then errors.raise(errors.USAGE, err) end
+  end
+end
+
 --- Settings shared by every command, from the parsed options.
 local function settings(a)
   local o = a.opts
@@ -51,17 +67,7 @@ local function settings(a)
   }
   for _, name in ipairs(a.opts_list["skip-check"] or {}) do s.checks.skip[name] = true end
   if o.scripts then table.insert(s.allowed_paths, o.scripts) end
-  if o["log-level"] then
-    local ok = pcall(clog.set_level, o["log-level"])
-    if not ok then
-      errors.raise(errors.USAGE, ("--log-level %s: expected debug, info, warn, error or quiet")
-        :format(o["log-level"]))
-    end
-  end
-  if o["log-file"] then
-    local ok, err = clog.open_file(o["log-file"])
-    if not ok then errors.raise(errors.USAGE, err) end
-  end
+  M.log_options(o)
   require("migrate.progress").configure(s.json)
   return s
 end
@@ -289,10 +295,7 @@ function commands.check(s)
                                detail = ("%s %s reachable"):format(conn.dialect, conn:server_version()) })
   else
     results = apply.prechecks(conn, p, history.exists(conn), { checks = s.checks })
-    code = errors.OK
-    for _, r in ipairs(results) do
-      if r.status == "refused" then code = errors.REFUSED end
-    end
+    code = #checks.refusals(results) > 0 and errors.REFUSED or errors.OK
   end
   if s.json then
     emit_json({ ok = code == 0, command = "check", current = p.current, target = p.target, expect = want,
@@ -301,11 +304,7 @@ function commands.check(s)
   end
   print_checks(results)
   if code ~= 0 then
-    local refused = 0
-    for _, r in ipairs(results) do
-      if r.status == "refused" then refused = refused + 1 end
-    end
-    err_out:write(("n9e-lua-migrate: error: %d check(s) refused\n"):format(refused))
+    err_out:write(("n9e-lua-migrate: error: %d check(s) refused\n"):format(#checks.refusals(results)))
   end
   return code
 end
