@@ -21,6 +21,15 @@ def convert(row_doc):
     return json.dumps(d, separators=(",", ":"))
 
 
+def batches(read):
+    """(rows, [(id, new doc) ...]) for each batch of a server-side cursor."""
+    while True:
+        rows = read.fetchmany(BATCH)
+        if not rows:
+            return
+        yield rows, [(i, new) for i, new in ((i, convert(doc)) for i, doc in rows) if new is not None]
+
+
 def postgres(port, database):
     import psycopg2
     import psycopg2.extras
@@ -30,11 +39,7 @@ def postgres(port, database):
     read.itersize = BATCH
     read.execute("SELECT id, doc::text FROM jobs ORDER BY id")
     write = conn.cursor()
-    while True:
-        rows = read.fetchmany(BATCH)
-        if not rows:
-            break
-        out = [(i, new) for i, new in ((i, convert(doc)) for i, doc in rows) if new is not None]
+    for rows, out in batches(read):
         if out:
             # the key range keeps the join on the primary key (else: a
             # sequential scan of the table per batch)
@@ -57,11 +62,7 @@ def mysql(port, database):
     read = reader.cursor()
     read.execute("SELECT id, doc FROM jobs ORDER BY id")
     write = writer.cursor()
-    while True:
-        rows = read.fetchmany(BATCH)
-        if not rows:
-            break
-        out = [(i, new) for i, new in ((i, convert(doc)) for i, doc in rows) if new is not None]
+    for _, out in batches(read):
         if out:
             values = ", ".join(["(%s, %s)"] * len(out))
             write.execute("INSERT INTO jobs (id, doc) VALUES " + values +
