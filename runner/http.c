@@ -5,11 +5,11 @@
  * or a slow database call holds only its own connection (and is closed
  * after --client-timeout of silence).  Each request builds its own Lua
  * state and drops it at the end; Lua states are never shared between
- * threads.  Jobs (run, rollback, ...) run on detached threads with their
- * own state; what they log becomes the job's events, which GET
- * /v1/jobs/ID and streaming responses read.  All shared data is in `srv`
- * under one mutex; nothing that can raise a Lua error runs while it is
- * held.
+ * threads.  Jobs (run, rollback, ...) run on threads of their own (joined
+ * when the job is freed) with their own state; what they log becomes the
+ * job's events, which GET /v1/jobs/ID and streaming responses read.  All
+ * shared data is in `srv` under one mutex; nothing that can raise a Lua
+ * error runs while it is held.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "http.h"
@@ -57,6 +57,10 @@ typedef struct job {
     size_t nevents, cap, dropped;
     double started, finished;
     int readers; /* open streams reading it; it is not pruned meanwhile */
+    pthread_t thread;
+    int has_thread; /* joined when the job is freed: a thread that has not
+                       finished exiting (libcrypto's per-thread state) must
+                       not outlive the job table, nor the process's exit */
 } job;
 
 static struct {
@@ -201,6 +205,8 @@ static int load_tokens(const char *path, int reload, char **out)
 
 static void job_free(job *j)
 {
+    if (j->has_thread) /* done already: this only waits for the thread's exit */
+        pthread_join(j->thread, NULL);
     for (size_t i = 0; i < j->nevents; i++)
         free(j->events[i]);
     free(j->events);
@@ -379,14 +385,8 @@ static int l_start_job(lua_State *L)
     if (exclusive)
         srv.exclusive = j;
     srv.running++;
-    pthread_attr_t attr;
-    pthread_t tid;
-    int err = pthread_attr_init(&attr);
-    if (!err) {
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        err = pthread_create(&tid, &attr, job_main, j);
-        pthread_attr_destroy(&attr);
-    }
+    int err = pthread_create(&j->thread, NULL, job_main, j);
+    j->has_thread = err == 0;
     if (err) {
         srv.jobs = j->next;
         if (srv.exclusive == j)
