@@ -33,6 +33,21 @@ const embedded_file *embedded_find(const char *name)
     return NULL;
 }
 
+int embedded_load(lua_State *L, const embedded_file *e)
+{
+    lua_pushfstring(L, "@%s", e->name);
+    const char *chunk = lua_tostring(L, -1);
+    if (e->code && luaL_loadbufferx(L, (const char *)e->code, e->code_len, chunk, "b") == LUA_OK) {
+        lua_remove(L, -2);
+        return LUA_OK;
+    }
+    if (e->code)
+        lua_pop(L, 1); /* a luac of another Lua release: compile the source */
+    int status = luaL_loadbufferx(L, (const char *)e->data, e->len, chunk, "t");
+    lua_remove(L, -2);
+    return status;
+}
+
 /* package.searchers entry: "migrate.cli" -> <lua-path>/migrate/cli.lua,
  * else lua/migrate/cli.lua compiled into the binary. */
 static int searcher(lua_State *L)
@@ -64,8 +79,7 @@ static int searcher(lua_State *L)
         lua_pushfstring(L, "\n\tno embedded module '%s'", lua_tostring(L, -1));
         return 1;
     }
-    lua_pushfstring(L, "@%s", e->name);
-    if (luaL_loadbufferx(L, (const char *)e->data, e->len, lua_tostring(L, -1), "t") != LUA_OK)
+    if (embedded_load(L, e) != LUA_OK)
         return lua_error(L);
     lua_pushstring(L, e->name);
     return 2;

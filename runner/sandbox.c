@@ -10,6 +10,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "sandbox.h"
 
+#include "embedded.h"
+
 #include <lauxlib.h>
 #include <limits.h>
 #include <lua.h>
@@ -341,6 +343,28 @@ static int sb_load(lua_State *L)
     return 1;
 }
 
+/* sandbox.load_embedded(name, env) -> function: a script compiled into
+ * the binary, as its build-time bytecode (see embedded_load) */
+static int sb_load_embedded(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 2);
+    const embedded_file *e = embedded_find(name);
+    if (!e)
+        return luaL_error(L, "no embedded script '%s'", name);
+    if (embedded_load(L, e) != LUA_OK)
+        return lua_error(L);
+    lua_pushvalue(L, 2);
+    lua_setupvalue(L, -2, 1); /* _ENV */
+    lua_getfield(L, LUA_REGISTRYINDEX, CHUNKS_KEY);
+    lua_pushfstring(L, "@%s", name);
+    lua_pushboolean(L, 1);
+    lua_settable(L, -3);
+    lua_pop(L, 1);
+    return 1;
+}
+
 /* sandbox.set_limits{memory=, instructions=, seconds=} */
 static int sb_set_limits(lua_State *L)
 {
@@ -374,6 +398,7 @@ int luaopen_n9e_sandbox(lua_State *L)
         {"call", sb_call},
         {"fail_next_alloc", sb_fail_next_alloc},
         {"load", sb_load},
+        {"load_embedded", sb_load_embedded},
         {"memory_used", sb_memory_used},
         {"pcall", sb_pcall},
         {"set_limits", sb_set_limits},

@@ -101,8 +101,15 @@ end
 
 --- Load a script's text as a sandboxed chunk and run its main body (which
 --- returns the migration table).  Returns table or nil, error-table.
-function M.load(source, name, opts)
-  local ok, fn = pcall(csb.load, source, name, M.env(opts))
+--- embedded: the script is the binary's own `name`, loaded as the
+--- bytecode the build made of `source`.
+function M.load(source, name, opts, embedded)
+  local ok, fn
+  if embedded then
+    ok, fn = pcall(csb.load_embedded, name, M.env(opts))
+  else
+    ok, fn = pcall(csb.load, source, name, M.env(opts))
+  end
   if not ok then return nil, { message = tostring(fn), kind = "load" } end
   local res = table.pack(csb.call(fn))
   if not res[1] then return nil, res[2] end

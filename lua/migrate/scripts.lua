@@ -33,7 +33,8 @@ function M.sources(dir)
   else
     for _, name in ipairs(sys.embedded("scripts/")) do
       if name:match("%.lua$") and not name:match("_spec%.lua$") then
-        out[#out + 1] = { name = name, text = sys.embedded_read(name) }
+        local text, checksum = sys.embedded_read(name)
+        out[#out + 1] = { name = name, text = text, checksum = checksum, embedded = true }
       end
     end
   end
@@ -83,7 +84,7 @@ end
 function M.load_all(opts)
   local problems, list, seen = {}, {}, {}
   for _, src in ipairs(M.sources(opts.scripts_dir)) do
-    local mod, err = sandbox.load(src.text, src.name, { allowed_paths = opts.allowed_paths })
+    local mod, err = sandbox.load(src.text, src.name, { allowed_paths = opts.allowed_paths }, src.embedded)
     local v
     if not mod then
       err = ("script %s does not load: %s"):format(src.name, errors.text(err))
@@ -107,7 +108,7 @@ function M.load_all(opts)
       if applies then
         list[#list + 1] = { version = v.text, parsed = v, description = mod.description or "",
                             transaction = mod.transaction ~= false,
-                            name = src.name, checksum = sys.sha256(src.text), module = mod }
+                            name = src.name, checksum = src.checksum or sys.sha256(src.text), module = mod }
       end
     end
   end
