@@ -74,6 +74,14 @@ typedef struct db_driver {
     /* One statement with bound parameters; *affected may be NULL. */
     int (*exec)(db_conn *c, const char *sql, const db_value *params, int nparams,
                 int64_t *affected, db_error *err);
+    /* exec in two halves, so the caller can work while the server does:
+     * exec_send returns once the statement is sent, exec_wait reads its
+     * result.  Nothing else may use the connection in between.  NULL
+     * where the client library has no such mode (lua_db.c then runs the
+     * statement at exec_send). */
+    int (*exec_send)(db_conn *c, const char *sql, const db_value *params, int nparams,
+                     db_error *err);
+    int (*exec_wait)(db_conn *c, int64_t *affected, db_error *err);
     /* Several ';'-separated statements, no parameters (baseline schemas). */
     int (*exec_script)(db_conn *c, const char *sql, db_error *err);
 

@@ -48,6 +48,21 @@ enum {
 #define PG_MAX_PARAMS 65535 /* the protocol counts parameters in 16 bits */
 #define MAX_CONN_PARAMS 64
 #define RO_SAVEPOINT "n9e_read_only"
+#define STMT_SLOTS 16 /* statements remembered per connection for reuse */
+
+/* A statement the connection has seen once (remembered) or prepared on the
+ * server under `name`.  Preparing on the second sighting spares parsing
+ * and planning from then on: a batch write of 2,000 rows spent 2.5 ms of
+ * its 10 ms planning.  Keyed by the text and the parameter types, since a
+ * prepared statement's types are fixed. */
+typedef struct {
+    char *sql; /* as given, with '?'; NULL: a free slot */
+    size_t len;
+    Oid *types;
+    int nparams;
+    int prepared;
+    char name[32];
+} stmt_slot;
 
 struct db_conn {
     PGconn *pg;
@@ -56,6 +71,10 @@ struct db_conn {
     int sticky_read_only; /* opened read-only: set_read_only(0) keeps it */
     int ro_savepoints;    /* read-only savepoints pushed in this transaction */
     int ro_session;       /* read-only session characteristics pushed */
+    int pending;          /* a statement was sent; exec_wait reads its result */
+    stmt_slot stmts[STMT_SLOTS];
+    int next_slot;        /* round-robin replacement */
+    uint64_t stmt_seq;    /* names prepared statements uniquely */
 };
 
 struct db_cursor {
@@ -202,7 +221,17 @@ typedef struct {
     char *sql;      /* the text with $1..$n, malloc'd */
     int nparams;
     int streamable; /* a plain row query that DECLARE CURSOR accepts */
+    int reusable;   /* INSERT/UPDATE/DELETE without RETURNING: worth preparing */
 } rewritten;
+
+/* What the scan of a statement learns about its shape. */
+typedef struct {
+    int words;     /* words seen so far */
+    int rows;      /* the first word starts a row query */
+    int writes;    /* some word makes DECLARE refuse it */
+    int dml;       /* the first word is INSERT, UPDATE or DELETE */
+    int returning; /* it returns rows, whose shape a later ALTER could change */
+} shape;
 
 static int ident_start(unsigned char ch)
 {
@@ -318,8 +347,7 @@ static int is_row_word(const char *w, size_t n)
 
 /* End of the token at s[i], tracking the statement's shape on the way.
  * Returns 0 for a '?' (the caller replaces it). */
-static size_t token_end(const char *s, size_t i, int std_strings, int *words, int *rows,
-                        int *writes)
+static size_t token_end(const char *s, size_t i, int std_strings, shape *sh)
 {
     unsigned char ch = (unsigned char)s[i];
     size_t tag;
@@ -342,10 +370,15 @@ static size_t token_end(const char *s, size_t i, int std_strings, int *words, in
         j++;
     if (j - i == 1 && (ch == 'e' || ch == 'E') && s[j] == '\'')
         return skip_quoted(s, j, '\'', 1); /* E'...' escape string */
-    if ((*words)++ == 0)
-        *rows = is_row_word(s + i, j - i);
+    if (sh->words++ == 0) {
+        sh->rows = is_row_word(s + i, j - i);
+        sh->dml = word_is(s + i, j - i, "insert") || word_is(s + i, j - i, "update") ||
+                  word_is(s + i, j - i, "delete");
+    }
     if (is_write_word(s + i, j - i))
-        *writes = 1;
+        sh->writes = 1;
+    if (word_is(s + i, j - i, "returning"))
+        sh->returning = 1;
     return j;
 }
 
@@ -362,9 +395,10 @@ static int rewrite_placeholders(const char *in, int std_strings, rewritten *out,
         return DB_ERR;
     }
     size_t i = 0, w = 0;
-    int n = 0, words = 0, rows = 0, writes = 0;
+    int n = 0;
+    shape sh = {0};
     while (in[i]) {
-        size_t end = token_end(in, i, std_strings, &words, &rows, &writes);
+        size_t end = token_end(in, i, std_strings, &sh);
         if (end == 0) {
             w += (size_t)sprintf(o + w, "$%d", ++n);
             i++;
@@ -377,7 +411,8 @@ static int rewrite_placeholders(const char *in, int std_strings, rewritten *out,
     o[w] = '\0';
     out->sql = o;
     out->nparams = n;
-    out->streamable = rows && !writes;
+    out->streamable = sh.rows && !sh.writes;
+    out->reusable = sh.dml && !sh.returning;
     return DB_OK;
 }
 
@@ -730,44 +765,163 @@ static int pg_connect(const db_target *t, db_conn **out, db_error *err)
     return DB_OK;
 }
 
+static void forget_slot(stmt_slot *s)
+{
+    free(s->sql);
+    free(s->types);
+    memset(s, 0, sizeof *s);
+}
+
 static void pg_close(db_conn *c)
 {
     if (!c)
         return;
     PQfinish(c->pg);
+    for (int i = 0; i < STMT_SLOTS; i++)
+        forget_slot(&c->stmts[i]);
     free(c->version);
     free(c);
 }
 
 /* ---- exec ---------------------------------------------------------------- */
 
-/* A parameterised statement through the extended protocol; the result is
- * returned settled (or NULL with err filled). */
-static PGresult *exec_params(db_conn *c, const char *sql, const db_value *p, int n,
-                             int *streamable, db_error *err)
+static stmt_slot *find_slot(db_conn *c, const char *sql, size_t len, const Oid *types, int n)
 {
-    rewritten rw = {0};
+    for (int i = 0; i < STMT_SLOTS; i++) {
+        stmt_slot *s = &c->stmts[i];
+        if (s->sql && s->len == len && s->nparams == n &&
+            !memcmp(s->types, types, (size_t)n * sizeof *types) && !memcmp(s->sql, sql, len))
+            return s;
+    }
+    return NULL;
+}
+
+static int knows_text(const db_conn *c, const char *sql, size_t len)
+{
+    for (int i = 0; i < STMT_SLOTS; i++)
+        if (c->stmts[i].prepared && c->stmts[i].len == len && !memcmp(c->stmts[i].sql, sql, len))
+            return 1;
+    return 0;
+}
+
+/* Remember a statement seen for the first time.  A replaced slot's
+ * prepared statement stays on the server until the session ends: the
+ * protocol's Close message needs libpq 17, and DEALLOCATE fails inside a
+ * failed transaction. */
+static void remember(db_conn *c, const char *sql, size_t len, const Oid *types, int n)
+{
+    stmt_slot *s = &c->stmts[c->next_slot];
+    c->next_slot = (c->next_slot + 1) % STMT_SLOTS;
+    forget_slot(s);
+    s->sql = malloc(len + 1);
+    s->types = malloc((size_t)n * sizeof *types);
+    if (!s->sql || !s->types) { /* only a missed reuse */
+        forget_slot(s);
+        return;
+    }
+    memcpy(s->sql, sql, len + 1);
+    memcpy(s->types, types, (size_t)n * sizeof *types);
+    s->len = len;
+    s->nparams = n;
+}
+
+/* Prepare a remembered statement on the server. */
+static int prepare_slot(db_conn *c, stmt_slot *s, const char *pg_sql, db_error *err)
+{
+    snprintf(s->name, sizeof s->name, "n9e_stmt_%" PRIu64, ++c->stmt_seq);
+    PGresult *res = settle(c->pg, PQprepare(c->pg, s->name, pg_sql, s->nparams, s->types), err);
+    if (!res) {
+        forget_slot(s); /* it would fail the same way again */
+        return DB_ERR;
+    }
+    PQclear(res);
+    s->prepared = 1;
+    return DB_OK;
+}
+
+static int sent(PGconn *pg, int ok, db_error *err)
+{
+    if (ok)
+        return DB_OK;
+    set_err(err, PQstatus(pg) == CONNECTION_BAD ? "08006" : "", PQerrorMessage(pg));
+    return DB_ERR;
+}
+
+/* Send one parameterised statement through the extended protocol;
+ * collect() reads its result.  A statement that writes and has been seen
+ * before goes as a prepared statement. */
+static int send_params(db_conn *c, const char *sql, const db_value *p, int n, stmt_slot **used,
+                       db_error *err)
+{
+    *used = NULL;
+    if (!sql) {
+        set_err(err, "", "no SQL given");
+        return DB_ERR;
+    }
     pg_params pp;
     void *block = NULL;
+    int rc = DB_ERR;
+    size_t len = strlen(sql);
+    if (n > 0 && n <= PG_MAX_PARAMS && knows_text(c, sql, len)) {
+        if (build_params(p, n, &pp, &block, err) != DB_OK)
+            return DB_ERR;
+        stmt_slot *s = find_slot(c, sql, len, pp.types, n);
+        if (s && s->prepared) {
+            *used = s;
+            rc = sent(c->pg,
+                      PQsendQueryPrepared(c->pg, s->name, n, pp.values, pp.lengths, pp.formats, 0),
+                      err);
+            free(block);
+            return rc;
+        }
+        free(block);
+        block = NULL;
+    }
+    rewritten rw = {0};
     if (prepare_call(c->pg, sql, p, n, &rw, &pp, &block, err) != DB_OK)
-        return NULL;
-    if (streamable)
-        *streamable = rw.streamable;
-    PGresult *res = PQexecParams(c->pg, rw.sql, n, pp.types, pp.values, pp.lengths, pp.formats, 0);
+        return DB_ERR;
+    stmt_slot *s = rw.reusable && n > 0 ? find_slot(c, sql, len, pp.types, n) : NULL;
+    if (s) { /* the second sighting */
+        if (prepare_slot(c, s, rw.sql, err) == DB_OK)
+            rc = sent(c->pg,
+                      PQsendQueryPrepared(c->pg, s->name, n, pp.values, pp.lengths, pp.formats, 0),
+                      err);
+    } else {
+        if (rw.reusable && n > 0)
+            remember(c, sql, len, pp.types, n);
+        rc = sent(c->pg,
+                  PQsendQueryParams(c->pg, rw.sql, n, pp.types, pp.values, pp.lengths, pp.formats,
+                                    0),
+                  err);
+    }
     free(rw.sql);
     free(block);
-    res = settle(c->pg, res, err);
+    return rc;
+}
+
+/* The result of the statement sent last, settled (or NULL with err
+ * filled); the connection is idle again afterwards. */
+static PGresult *collect(db_conn *c, db_error *err)
+{
+    PGresult *res = PQgetResult(c->pg);
+    if (!res) {
+        set_err(err, PQstatus(c->pg) == CONNECTION_BAD ? "08006" : "", PQerrorMessage(c->pg));
+        return NULL;
+    }
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_COPY_IN && st != PGRES_COPY_OUT && st != PGRES_COPY_BOTH) {
+        PGresult *extra;
+        while ((extra = PQgetResult(c->pg)) != NULL)
+            PQclear(extra);
+    }
+    res = settle(c->pg, res, err); /* a COPY is ended there */
     if (!res)
         hint_multi_statement(err);
     return res;
 }
 
-static int pg_exec(db_conn *c, const char *sql, const db_value *p, int n, int64_t *affected,
-                   db_error *err)
+static int affected_rows(PGresult *res, int64_t *affected, db_error *err)
 {
-    PGresult *res = exec_params(c, sql, p, n, NULL, err);
-    if (!res)
-        return DB_ERR;
     if (PQresultStatus(res) == PGRES_EMPTY_QUERY) {
         PQclear(res);
         set_err(err, "", "empty statement");
@@ -777,6 +931,56 @@ static int pg_exec(db_conn *c, const char *sql, const db_value *p, int n, int64_
         *affected = strtoll(PQcmdTuples(res), NULL, 10); /* "" (no count) reads as 0 */
     PQclear(res);
     return DB_OK;
+}
+
+static int pg_exec(db_conn *c, const char *sql, const db_value *p, int n, int64_t *affected,
+                   db_error *err)
+{
+    stmt_slot *used;
+    if (send_params(c, sql, p, n, &used, err) != DB_OK)
+        return DB_ERR;
+    PGresult *res = collect(c, err);
+    if (!res && used && !strcmp(err->sqlstate, "26000")) {
+        /* a script's DEALLOCATE ALL (or DISCARD ALL) took it away */
+        forget_slot(used);
+        if (send_params(c, sql, p, n, &used, err) != DB_OK)
+            return DB_ERR;
+        res = collect(c, err);
+    }
+    return res ? affected_rows(res, affected, err) : DB_ERR;
+}
+
+/* exec in two halves, so the caller can work while the server does:
+ * exec_send returns once the statement is on its way, exec_wait reads
+ * its result.  Nothing else may use the connection in between (lua_db.c
+ * waits first). */
+static int pg_exec_send(db_conn *c, const char *sql, const db_value *p, int n, db_error *err)
+{
+    if (c->pending) {
+        set_err(err, "", "a statement sent earlier has not been waited for");
+        return DB_ERR;
+    }
+    stmt_slot *used;
+    if (send_params(c, sql, p, n, &used, err) != DB_OK) {
+        /* a failed send may still have left a result to read */
+        PGresult *r;
+        while ((r = PQgetResult(c->pg)) != NULL)
+            PQclear(r);
+        return DB_ERR;
+    }
+    c->pending = 1;
+    return DB_OK;
+}
+
+static int pg_exec_wait(db_conn *c, int64_t *affected, db_error *err)
+{
+    if (!c->pending) {
+        set_err(err, "", "no statement was sent");
+        return DB_ERR;
+    }
+    c->pending = 0;
+    PGresult *res = collect(c, err);
+    return res ? affected_rows(res, affected, err) : DB_ERR;
 }
 
 /* The simple protocol runs several statements in one go; without an
@@ -1359,6 +1563,8 @@ const db_driver driver_pg = {
     .connect = pg_connect,
     .close = pg_close,
     .exec = pg_exec,
+    .exec_send = pg_exec_send,
+    .exec_wait = pg_exec_wait,
     .exec_script = pg_exec_script,
     .query = pg_query,
     .next = pg_next,

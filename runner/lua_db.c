@@ -37,6 +37,12 @@ typedef struct {
     db_conn *conn; /* NULL once closed */
     char *redacted;
     cursor_ud *cursors; /* open cursors, closed before the connection */
+    /* exec_send: a statement is on its way; every other call waits for it
+     * first (raising its error), so nothing reads another's result */
+    int pending;
+    int sent_in_tx;        /* a transaction was open when it was sent */
+    int64_t sent_affected; /* drivers without exec_send: the count, at once */
+    char *sent_sql;        /* for the error of a statement waited for late */
 } conn_ud;
 
 struct cursor_ud {
@@ -118,6 +124,71 @@ static conn_ud *check_conn(lua_State *L, int i)
     return c;
 }
 
+static int raise_db(lua_State *L, const db_driver *drv, const db_error *e, const char *sql);
+
+/* The sent statement's result: DB_OK with *affected, or DB_ERR with err. */
+static int wait_sent(conn_ud *c, int64_t *affected, db_error *err)
+{
+    c->pending = 0;
+    if (!c->drv->exec_wait) {
+        *affected = c->sent_affected;
+        return DB_OK;
+    }
+    int rc = c->drv->exec_wait(c->conn, affected, err);
+    if (rc == DB_OK && c->sent_in_tx && !c->drv->in_transaction(c->conn)) {
+        snprintf(err->message, sizeof err->message,
+                 "statement ended the runner's transaction; use db:tx() or savepoints instead");
+        err->sqlstate[0] = '\0';
+        rc = DB_ERR;
+    }
+    return rc;
+}
+
+/* Raise the error of a statement that failed after exec_send.  The SQL is
+ * copied to the stack first: raise_db does not return. */
+static int raise_sent(lua_State *L, conn_ud *c, const db_error *err)
+{
+    lua_pushstring(L, c->sent_sql ? c->sent_sql : "");
+    free(c->sent_sql);
+    c->sent_sql = NULL;
+    return raise_db(L, c->drv, err, lua_tostring(L, -1));
+}
+
+/* The connection, after the statement sent by exec_send (if any) is done:
+ * its failure is raised here, by the next call, if exec_wait was skipped. */
+static void settle_sent(lua_State *L, conn_ud *c)
+{
+    if (!c->pending)
+        return;
+    db_error err = {0};
+    int64_t affected;
+    if (wait_sent(c, &affected, &err) != DB_OK)
+        raise_sent(L, c, &err);
+    free(c->sent_sql);
+    c->sent_sql = NULL;
+}
+
+static conn_ud *check_idle(lua_State *L, int i)
+{
+    conn_ud *c = check_conn(L, i);
+    settle_sent(L, c);
+    return c;
+}
+
+/* Rolling back discards the sent statement's outcome, whatever it was. */
+static conn_ud *check_discarding(lua_State *L, int i)
+{
+    conn_ud *c = check_conn(L, i);
+    if (c->pending) {
+        db_error err = {0};
+        int64_t affected;
+        (void)wait_sent(c, &affected, &err);
+        free(c->sent_sql);
+        c->sent_sql = NULL;
+    }
+    return c;
+}
+
 static void cursor_release(cursor_ud *cu)
 {
     if (!cu->cur)
@@ -146,6 +217,9 @@ static void conn_release(conn_ud *c)
     }
     free(c->redacted);
     c->redacted = NULL;
+    free(c->sent_sql);
+    c->sent_sql = NULL;
+    c->pending = 0;
 }
 
 static int conn_gc(lua_State *L)
@@ -226,7 +300,7 @@ static db_value *bind_arguments(lua_State *L, int *n)
 /* db:exec(sql, ...) -> rows affected */
 static int conn_exec(lua_State *L)
 {
-    conn_ud *c = check_conn(L, 1);
+    conn_ud *c = check_idle(L, 1);
     const char *sql = luaL_checkstring(L, 2);
     int n;
     db_value *vals = bind_arguments(L, &n);
@@ -247,9 +321,62 @@ static int conn_exec(lua_State *L)
     return 1;
 }
 
-static int conn_exec_script(lua_State *L)
+/* db:exec_send(sql, ...): exec without waiting for the result, so the
+ * caller can work while the server does (db:rewrite maps the next batch
+ * meanwhile); db:exec_wait() -> rows affected.  Where the engine's client
+ * has no such mode the statement runs here and exec_wait returns its
+ * count. */
+static int conn_exec_send(lua_State *L)
+{
+    conn_ud *c = check_idle(L, 1);
+    const char *sql = luaL_checkstring(L, 2);
+    int n;
+    db_value *vals = bind_arguments(L, &n);
+    size_t len = strlen(sql);
+    char *copy = malloc((len > 200 ? 200 : len) + 1);
+    if (!copy)
+        return luaL_error(L, "out of memory");
+    memcpy(copy, sql, len > 200 ? 200 : len);
+    copy[len > 200 ? 200 : len] = '\0';
+    db_error err = {0};
+    c->sent_in_tx = c->drv->in_transaction(c->conn);
+    int rc = c->drv->exec_send ? c->drv->exec_send(c->conn, sql, vals, n, &err)
+                               : c->drv->exec(c->conn, sql, vals, n, &c->sent_affected, &err);
+    if (rc != DB_OK) {
+        free(copy);
+        return raise_db(L, c->drv, &err, sql);
+    }
+    c->pending = 1;
+    c->sent_sql = copy;
+    if (!c->drv->exec_send && c->sent_in_tx && !c->drv->in_transaction(c->conn)) {
+        c->pending = 0;
+        free(c->sent_sql);
+        c->sent_sql = NULL;
+        snprintf(err.message, sizeof err.message,
+                 "statement ended the runner's transaction; use db:tx() or savepoints instead");
+        return raise_db(L, c->drv, &err, sql);
+    }
+    return 0;
+}
+
+static int conn_exec_wait(lua_State *L)
 {
     conn_ud *c = check_conn(L, 1);
+    if (!c->pending)
+        return luaL_error(L, "exec_wait: no statement was sent");
+    db_error err = {0};
+    int64_t affected = 0;
+    if (wait_sent(c, &affected, &err) != DB_OK)
+        return raise_sent(L, c, &err);
+    free(c->sent_sql);
+    c->sent_sql = NULL;
+    lua_pushinteger(L, (lua_Integer)affected);
+    return 1;
+}
+
+static int conn_exec_script(lua_State *L)
+{
+    conn_ud *c = check_idle(L, 1);
     const char *sql = luaL_checkstring(L, 2);
     db_error err = {0};
     if (c->drv->exec_script(c->conn, sql, &err) != DB_OK)
@@ -304,6 +431,8 @@ static int cursor_fetch(lua_State *L)
         lua_pushnil(L); /* exhausted: keep answering nil */
         return 1;
     }
+    if (cu->owner)
+        settle_sent(L, cu->owner);
     db_error err = {0};
     int rc = cu->drv->next(cu->cur, &err);
     if (rc == DB_DONE) {
@@ -363,7 +492,7 @@ static int push_iteration(lua_State *L)
 /* db:query(sql, ...) -> iterator over rows */
 static int conn_query(lua_State *L)
 {
-    conn_ud *c = check_conn(L, 1);
+    conn_ud *c = check_idle(L, 1);
     const char *sql = luaL_checkstring(L, 2);
     int n;
     db_value *vals = bind_arguments(L, &n);
@@ -380,7 +509,7 @@ static int conn_query(lua_State *L)
 static int conn_catalog(lua_State *L)
 {
     static const char *const kinds[] = {"tables", "columns", "indexes", NULL};
-    conn_ud *c = check_conn(L, 1);
+    conn_ud *c = check_idle(L, 1);
     int kind = luaL_checkoption(L, 2, NULL, kinds);
     const char *table = luaL_optstring(L, 3, NULL);
     if (kind != DB_CATALOG_TABLES && !table && !c->drv->catalog_all)
@@ -406,21 +535,21 @@ static int checked(lua_State *L, conn_ud *c, int rc, const db_error *err)
 
 static int conn_begin(lua_State *L)
 {
-    conn_ud *c = check_conn(L, 1);
+    conn_ud *c = check_idle(L, 1);
     db_error err = {0};
     return checked(L, c, c->drv->begin(c->conn, lua_toboolean(L, 2), &err), &err);
 }
 
 static int conn_commit(lua_State *L)
 {
-    conn_ud *c = check_conn(L, 1);
+    conn_ud *c = check_idle(L, 1);
     db_error err = {0};
     return checked(L, c, c->drv->commit(c->conn, &err), &err);
 }
 
 static int conn_rollback(lua_State *L)
 {
-    conn_ud *c = check_conn(L, 1);
+    conn_ud *c = check_discarding(L, 1);
     db_error err = {0};
     return checked(L, c, c->drv->rollback(c->conn, &err), &err);
 }
@@ -429,7 +558,7 @@ typedef int (*named_op)(db_conn *, const char *, db_error *);
 
 static int named(lua_State *L, size_t offset)
 {
-    conn_ud *c = check_conn(L, 1);
+    conn_ud *c = offset == offsetof(db_driver, rollback_to) ? check_discarding(L, 1) : check_idle(L, 1);
     const char *name = luaL_checkstring(L, 2);
     named_op op = *(const named_op *)((const char *)c->drv + offset);
     db_error err = {0};
@@ -450,7 +579,7 @@ static int conn_in_transaction(lua_State *L)
 /* db:lock(key, timeout_seconds) -> true | false (timed out) */
 static int conn_lock(lua_State *L)
 {
-    conn_ud *c = check_conn(L, 1);
+    conn_ud *c = check_idle(L, 1);
     const char *key = luaL_checkstring(L, 2);
     double timeout = luaL_checknumber(L, 3);
     db_error err = {0};
@@ -464,14 +593,14 @@ static int conn_lock(lua_State *L)
 
 static int conn_unlock(lua_State *L)
 {
-    conn_ud *c = check_conn(L, 1);
+    conn_ud *c = check_idle(L, 1);
     db_error err = {0};
     return checked(L, c, c->drv->unlock(c->conn, luaL_checkstring(L, 2), &err), &err);
 }
 
 static int conn_set_read_only(lua_State *L)
 {
-    conn_ud *c = check_conn(L, 1);
+    conn_ud *c = check_idle(L, 1);
     db_error err = {0};
     return checked(L, c, c->drv->set_read_only(c->conn, lua_toboolean(L, 2), &err), &err);
 }
@@ -651,6 +780,8 @@ int luaopen_n9e_db(lua_State *L)
         {"commit", conn_commit},
         {"exec", conn_exec},
         {"exec_script", conn_exec_script},
+        {"exec_send", conn_exec_send},
+        {"exec_wait", conn_exec_wait},
         {"in_transaction", conn_in_transaction},
         {"lock", conn_lock},
         {"query", conn_query},

@@ -122,8 +122,20 @@ function M.script_handle(conn, step, jv, touched, read_only)
     end
   end
   h.tx = function(_, fn) return conn:tx(fn, h) end
-  -- through h, so that its writes are journaled, counted and guarded
-  h.rewrite = function(self, spec) return require("migrate.batch").rewrite(self, spec) end
+  -- through h, so that its writes are journaled, counted and guarded; a
+  -- plain writing step may overlap its writes with the mapping
+  local writer
+  if not read_only and not jv and not (failpoint.armed and step) then
+    writer = {
+      send = function(sql, ...) conn:exec_send(sql, ...) end,
+      wait = function()
+        local n = conn:exec_wait()
+        if touched and n > 0 then touched.rows = touched.rows + n end
+        return n
+      end,
+    }
+  end
+  h.rewrite = function(self, spec) return require("migrate.batch").rewrite(self, spec, writer) end
   h.dialect = conn.dialect
   h.null = require("n9e.db").null
   return setmetatable(h, {

@@ -14,7 +14,7 @@
 --- A full batch always has the same statement text, so the driver's
 --- prepared statement is reused.  `map` returns a table of the new values
 --- of `columns` (nil/false: leave the row), and may read `read` columns too.
---- Returns { read = rows read, written = rows written, batches = n }.
+--- Returns { read = rows read, written = rows written, batches = reads }.
 local progress = require("migrate.progress")
 
 local M = {}
@@ -84,7 +84,29 @@ local function write_sql(db, spec, types, n)
     t, table.concat(sets, ", "), rows, t, k)
 end
 
-function M.rewrite(db, spec)
+--- The rows of one batch, read whole: no write while a cursor is open.
+local function read_batch(db, sql, ...)
+  local list = {}
+  for r in db:query(sql, ...) do list[#list + 1] = r end
+  return list
+end
+
+--- Without a writer from the runner: each write runs at once.
+local function direct_writer(db)
+  local count
+  return {
+    send = function(sql, ...) count = db:exec(sql, ...) end,
+    wait = function() return count end,
+  }
+end
+
+--- db:rewrite(spec [, writer]).  writer = { send(sql, ...), wait() ->
+--- rows }: the write of batch k goes out with send, batch k+1 is mapped
+--- while the server runs it, and wait collects it before the connection
+--- is used again (PostgreSQL: db:exec_send/exec_wait).  So the Lua work
+--- and the server's work overlap instead of adding up.
+function M.rewrite(db, spec, writer)
+  writer = writer or direct_writer(db)
   local batch, types = valid_spec(db, spec)
   local q = function(s) return db:quote_ident(s) end
   local read_cols = { spec.key }
@@ -107,48 +129,78 @@ function M.rewrite(db, spec)
   local bar = progress.start(spec.table, tonumber(total))
   local full_sql -- the statement of a full batch, built once
   local stats = { read = 0, written = 0, batches = 0 }
-  local last = nil
-  while true do
-    local params, n, got = {}, 0, 0
-    -- the batch is read whole before it is written: no write while the
-    -- cursor is open
-    local list = {}
-    if last == nil then
-      for r in db:query(select_first, table.unpack(args)) do list[#list + 1] = r end
-    else
-      for r in db:query(select_next, last, table.unpack(args)) do list[#list + 1] = r end
-    end
-    for _, r in ipairs(list) do
-      got = got + 1
-      last = r[spec.key]
-      local new = spec.map(r)
+  local key, columns, ncols, map = spec.key, spec.columns, #spec.columns, spec.map
+  local in_flight = false
+
+  -- the parameters of the write for one batch, and how many rows it changes
+  local function mapped(list)
+    local params, n, p = {}, 0, 0
+    for i = 1, #list do
+      local r = list[i]
+      local new = map(r)
       if new then
         n = n + 1
-        params[#params + 1] = r[spec.key]
-        for _, c in ipairs(spec.columns) do
-          local v = new[c]
-          if v == nil then v = r[c] end
-          params[#params + 1] = v
+        p = p + 1
+        params[p] = r[key]
+        for c = 1, ncols do
+          local name = columns[c]
+          local v = new[name]
+          if v == nil then v = r[name] end
+          p = p + 1
+          params[p] = v
         end
       end
     end
-    if n > 0 then
-      local sql
-      if n == batch then
-        full_sql = full_sql or write_sql(db, spec, types, batch)
-        sql = full_sql
-      else
-        sql = write_sql(db, spec, types, n)
-      end
-      if db.dialect == "postgres" then
-        params[#params + 1] = list[1][spec.key]
-        params[#params + 1] = last
-      end
-      db:exec(sql, table.unpack(params))
+    if n > 0 and db.dialect == "postgres" then
+      params[p + 1], params[p + 2] = list[1][key], list[#list][key]
     end
-    stats.read, stats.written, stats.batches = stats.read + got, stats.written + n, stats.batches + 1
-    bar:update(stats.read)
-    if got < batch then break end
+    return params, n
+  end
+
+  local function settle()
+    if in_flight then
+      in_flight = false
+      writer.wait()
+    end
+  end
+
+  local function read(sql, ...)
+    stats.batches = stats.batches + 1
+    return read_batch(db, sql, ...)
+  end
+
+  local function run()
+    local list = read(select_first, table.unpack(args))
+    while #list > 0 do
+      local params, n = mapped(list) -- meanwhile the server writes the batch before
+      settle()
+      local following = {}
+      if #list == batch then
+        following = read(select_next, list[#list][key], table.unpack(args))
+      end
+      if n > 0 then
+        local sql
+        if n == batch then
+          full_sql = full_sql or write_sql(db, spec, types, batch)
+          sql = full_sql
+        else
+          sql = write_sql(db, spec, types, n)
+        end
+        writer.send(sql, table.unpack(params))
+        in_flight = true
+      end
+      stats.read, stats.written = stats.read + #list, stats.written + n
+      bar:update(stats.read)
+      list = following
+    end
+    settle()
+  end
+
+  local ok, err = pcall(run)
+  if not ok then
+    -- the connection must be idle for the rollback that follows
+    if in_flight then pcall(writer.wait) end
+    error(err, 0)
   end
   bar:finish(stats.read, stats.written)
   return stats

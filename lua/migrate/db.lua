@@ -27,7 +27,12 @@ function methods.tx(self, fn, handle)
 end
 
 --- db:rewrite{...}: batched rewrite of a table's rows (lua/migrate/batch.lua).
-function methods.rewrite(self, spec) return require("migrate.batch").rewrite(self, spec) end
+function methods.rewrite(self, spec)
+  return require("migrate.batch").rewrite(self, spec, {
+    send = function(sql, ...) self:exec_send(sql, ...) end,
+    wait = function() return self:exec_wait() end,
+  })
+end
 
 --- db:first(sql, ...) -> first row or nil (the cursor is closed at once).
 function methods.first(self, sql, ...)

@@ -569,6 +569,88 @@ static void test_affected_rows(void **state)
     assert_int_equal(scalar(f->c, "SELECT count(*) FROM a"), 2);
 }
 
+/* ---- statement reuse and exec in two halves ----------------------------- */
+
+static int64_t prepared_statements(db_conn *c)
+{
+    return scalar(c, "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'n9e_stmt_%'");
+}
+
+/* A write seen twice is prepared once and then reused: values, types,
+ * errors and a changed table all behave as without reuse. */
+static void test_statement_reuse(void **state)
+{
+    fixture *f = *state;
+    xexec(f->c, "CREATE TABLE r(id int PRIMARY KEY, v text)");
+    const char *ins = "INSERT INTO r (id, v) VALUES (?, ?)";
+    db_error err = {0};
+    int64_t affected = 0;
+    for (int i = 1; i <= 5; i++) {
+        char txt[16];
+        snprintf(txt, sizeof txt, "v%d", i);
+        db_value p[2] = {v_int(i), i == 4 ? v_null() : v_text(txt)};
+        assert_int_equal(D->exec(f->c, ins, p, 2, &affected, &err), DB_OK);
+        assert_int_equal(affected, 1);
+    }
+    /* prepared at the second execution; a NULL binds untyped, as text does */
+    assert_int_equal(prepared_statements(f->c), 1);
+    assert_int_equal(scalar(f->c, "SELECT count(*) FROM r WHERE v IS NULL"), 1);
+    assert_string_equal(scalar_text(f->c, "SELECT string_agg(v, ',' ORDER BY id) FROM r"),
+                        "v1,v2,v3,v5");
+    /* a failing execution of the prepared statement reports the server's error */
+    db_value dup[2] = {v_int(2), v_text("again")};
+    assert_int_equal(D->exec(f->c, ins, dup, 2, NULL, &err), DB_ERR);
+    assert_string_equal(err.sqlstate, "23505");
+    /* the table changes under the prepared statement: the server replans */
+    xexec(f->c, "ALTER TABLE r ADD COLUMN w int DEFAULT 7");
+    db_value p6[2] = {v_int(6), v_text("v6")};
+    assert_int_equal(D->exec(f->c, ins, p6, 2, &affected, &err), DB_OK);
+    assert_int_equal(scalar(f->c, "SELECT w FROM r WHERE id = 6"), 7);
+    /* reads and statements returning rows are never prepared */
+    const char *ret = "UPDATE r SET w = ? WHERE id = 1 RETURNING w";
+    for (int i = 0; i < 3; i++) {
+        db_value p = v_int(i);
+        assert_int_equal(D->exec(f->c, ret, &p, 1, NULL, &err), DB_OK);
+    }
+    assert_int_equal(prepared_statements(f->c), 1);
+    /* a script's DEALLOCATE ALL: the next execution prepares again */
+    xexec(f->c, "DEALLOCATE ALL");
+    db_value p7[2] = {v_int(7), v_text("v7")};
+    assert_int_equal(D->exec(f->c, ins, p7, 2, &affected, &err), DB_OK);
+    assert_int_equal(scalar(f->c, "SELECT count(*) FROM r"), 7);
+}
+
+static void test_exec_send_and_wait(void **state)
+{
+    fixture *f = *state;
+    xexec(f->c, "CREATE TABLE s(id int PRIMARY KEY, n int)");
+    xexec(f->c, "INSERT INTO s SELECT g, 0 FROM generate_series(1, 100) g");
+    db_error err = {0};
+    int64_t affected = 0;
+    xexec(f->c, "BEGIN");
+    for (int round = 1; round <= 3; round++) {
+        db_value p = v_int(50);
+        assert_int_equal(D->exec_send(f->c, "UPDATE s SET n = n + 1 WHERE id <= ?", &p, 1, &err),
+                         DB_OK);
+        /* a second send before the wait is refused, the first stays */
+        assert_int_equal(D->exec_send(f->c, "UPDATE s SET n = 0", NULL, 0, &err), DB_ERR);
+        assert_int_equal(D->exec_wait(f->c, &affected, &err), DB_OK);
+        assert_int_equal(affected, 50);
+    }
+    assert_int_equal(scalar(f->c, "SELECT sum(n) FROM s"), 150);
+    /* a statement that fails reports at the wait; the transaction is failed */
+    db_value dup = v_int(1);
+    assert_int_equal(D->exec_send(f->c, "INSERT INTO s VALUES (?, 0)", &dup, 1, &err), DB_OK);
+    assert_int_equal(D->exec_wait(f->c, &affected, &err), DB_ERR);
+    assert_string_equal(err.sqlstate, "23505");
+    assert_int_equal(D->exec_wait(f->c, &affected, &err), DB_ERR); /* nothing sent */
+    xexec(f->c, "ROLLBACK");
+    assert_int_equal(scalar(f->c, "SELECT sum(n) FROM s"), 0);
+    /* a wrong statement is refused at the send */
+    assert_int_equal(D->exec_send(f->c, "UPDATE s SET n = ? WHERE id = ?", &dup, 1, &err), DB_ERR);
+    assert_int_equal(scalar(f->c, "SELECT count(*) FROM s"), 100);
+}
+
 /* ---- placeholders ------------------------------------------------------- */
 
 static void test_placeholder_rewriting(void **state)
@@ -1388,6 +1470,8 @@ int main(void)
         T(test_connect_read_only),
         T(test_bind_and_read_every_type),
         T(test_affected_rows),
+        T(test_statement_reuse),
+        T(test_exec_send_and_wait),
         T(test_placeholder_rewriting),
         T(test_placeholder_count_mismatch),
         T(test_exec_refuses_two_statements),

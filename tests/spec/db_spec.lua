@@ -63,6 +63,54 @@ describe("db object (" .. ENGINE .. ")", function()
     assert.are.equal(3, db:exec("UPDATE t SET name = 'x' WHERE n > ?", 2))
   end)
 
+  it("runs a statement in two halves: exec_send, then exec_wait for its count", function()
+    for i = 1, 5 do db:exec("INSERT INTO t (n) VALUES (?)", i) end
+    db:begin()
+    db:exec_send("UPDATE t SET name = ? WHERE n > ?", "sent", 2)
+    assert.are.equal(3, db:exec_wait())
+    assert.has_error(function() db:exec_wait() end, "exec_wait: no statement was sent")
+    -- the next call waits for a statement nobody waited for
+    db:exec_send("UPDATE t SET n = n + 10 WHERE n = ?", 1)
+    assert.are.equal(11, db:scalar("SELECT n FROM t WHERE n > 10"))
+    db:commit()
+    assert.are.equal(3, db:scalar("SELECT COUNT(*) FROM t WHERE name = 'sent'"))
+  end)
+
+  it("reports a sent statement's failure at the wait, or at the next call, and rolls back past it", function()
+    db:exec("INSERT INTO t (id, n) VALUES (1, 1)")
+    db:begin()
+    local ok, err
+    -- SQLite and MySQL run it at the send; PostgreSQL reports at the wait
+    ok, err = pcall(function()
+      db:exec_send("INSERT INTO t (id, n) VALUES (?, 2)", 1)
+      return db:exec_wait()
+    end)
+    assert.is_false(ok)
+    assert.is_true(dbmod.is_error(err))
+    assert.matches("INSERT INTO t %(id, n%)", err.sql)
+    db:rollback()
+    if ENGINE == "postgres" then
+      db:begin()
+      db:exec_send("INSERT INTO t (id, n) VALUES (?, 3)", 1)
+      ok, err = pcall(db.scalar, db, "SELECT COUNT(*) FROM t")
+      assert.is_false(ok)
+      assert.matches("INSERT INTO t %(id, n%)", err.sql) -- the sent statement's error, not the SELECT's
+      db:rollback()
+      db:begin()
+      db:savepoint("s")
+      db:exec_send("UPDATE t SET n = ?", 4)
+      db:rollback_to("s") -- waits for what was sent, then undoes it
+      assert.are.equal(1, db:scalar("SELECT n FROM t"))
+      db:rollback()
+    end
+    assert.are.equal(1, db:scalar("SELECT COUNT(*) FROM t"))
+    assert.has_error(function() db:exec_send("INSERT INTO t (n) VALUES (?)") end)
+    db:begin()
+    ok, err = pcall(function() db:exec_send("COMMIT"); return db:exec_wait() end)
+    assert.is_false(ok)
+    assert.matches("ended the runner's transaction", err.message)
+  end)
+
   it("raises a structured error with message, sql and a readable text", function()
     local ok, err = pcall(db.exec, db, "INSERT INTO nope VALUES (?)", 1)
     assert.is_false(ok)
