@@ -189,10 +189,13 @@ local function run_step(conn, s, plan, step, read_only, jv)
   if not fn then return true end
   local started, t0 = sys.now(), sys.monotonic()
   local touched = { rows = 0 }
-  if read_only then conn:set_read_only(true) end
+  -- "guard": inside a transaction that MySQL cannot make read-only, the
+  -- statement guard alone keeps the step from writing
+  local engine_read_only = read_only and read_only ~= "guard"
+  if engine_read_only then conn:set_read_only(true) end
   local ok, err = sandbox.call(fn, M.script_handle(conn, step, not read_only and jv or nil, touched, read_only),
                                context(s, plan, step))
-  if read_only then conn:set_read_only(false) end
+  if engine_read_only then conn:set_read_only(false) end
   local ms = math.floor((sys.monotonic() - t0) * 1000 + 0.5)
   log.debug("step", ("%s %s: %s in %d ms"):format(s.version, step, ok and "ok" or "failed", ms),
             { version = s.version, step = step, ok = ok, duration_ms = ms, rows = touched.rows })
@@ -348,13 +351,29 @@ local function apply_version_journaled(conn, s, plan)
   local started, t0 = sys.now(), sys.monotonic()
   local jv = journal.begin(conn, s.version)
   local ok, report = run_step(conn, s, plan, "up", false, jv)
-  if ok then ok, report = run_step(conn, s, plan, "convert", false, jv) end
   if ok and conn:in_transaction() then conn:commit() end -- a script's open DML
-  if ok then ok, report = run_step(conn, s, plan, "verify", true) end
+  -- MySQL: convert, verify and the history row in one transaction (see
+  -- journal Version:hold); verify then reads the conversion inside it,
+  -- behind the read-only statement guard
+  local held = ok and s.module.convert ~= nil and conn.dialect == "mysql"
+  if held then
+    history.ensure_schema_table(conn)
+    conn:begin()
+    jv:hold()
+  end
+  if ok then ok, report = run_step(conn, s, plan, "convert", false, jv) end
+  if ok and not held and conn:in_transaction() then conn:commit() end
+  if ok then ok, report = run_step(conn, s, plan, "verify", held and "guard" or true) end
   local ms = math.floor((sys.monotonic() - t0) * 1000 + 0.5)
   if ok then
     failpoint.hit("before_history", s.version)
-    local info = recorded_together(conn, function() return succeeded(conn, s, started, ms, plan) end)
+    local info
+    if held then
+      info = succeeded(conn, s, started, ms, plan)
+      conn:commit()
+    else
+      info = recorded_together(conn, function() return succeeded(conn, s, started, ms, plan) end)
+    end
     journal.finish(conn, s.version)
     return true, info
   end

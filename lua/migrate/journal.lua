@@ -276,6 +276,27 @@ function Version:preimage(tbl)
   self.preimaged[tbl] = pre
 end
 
+--- Hold the rest of the version (its convert, verify and history row) in
+--- one InnoDB transaction, which the caller has begun: its row changes
+--- need no copy of the table then, since a rollback or a crash undoes
+--- them.  A copy of a 1,000,000-row table cost as much as the rewrite.
+--- DDL would commit that transaction, so it is refused while held.
+function Version:hold()
+  self.held, self.transactional = true, {}
+end
+
+--- A table whose changes a rollback undoes (InnoDB), or an error.
+function Version:check_transactional(tbl)
+  if self.transactional[tbl] ~= nil then return end
+  local engine = self.conn:scalar("SELECT ENGINE FROM information_schema.TABLES "
+    .. "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?", tbl)
+  if engine ~= nil and tostring(engine):upper() ~= "INNODB" then
+    error({ kind = "journal", message = ("%s uses the %s engine, which cannot roll back a conversion: "
+      .. "convert its engine in up (ALTER TABLE %s ENGINE=InnoDB)"):format(tbl, engine, tbl) }, 0)
+  end
+  self.transactional[tbl] = true
+end
+
 --- Run one statement of the version, journaled.  `exec` is the raw
 --- driver call; returns what it returns.
 function Version:exec(exec, sql, ...)
@@ -283,6 +304,14 @@ function Version:exec(exec, sql, ...)
   if not plan then error({ message = why, kind = "journal" }, 0) end
   local c, k, d = self.conn, plan.kind, sql_for(self.conn)
   if k == "plain" then return exec(sql, ...) end
+  if self.held then
+    if k ~= "dml" then
+      error({ kind = "journal", message = ("convert runs in one transaction on %s, which a schema change "
+        .. "would commit: put it in up (%s)"):format(c.dialect, strip(sql):sub(1, 80)) }, 0)
+    end
+    self:check_transactional(plan.table)
+    return exec(sql, ...)
+  end
   if k ~= "create_table" then self:describe_before(plan.table) end
   if k == "dml" or k == "preimage" then
     self:preimage(plan.table)

@@ -278,6 +278,81 @@ describe("apply protocol", function()
     end)
   end
 
+  if ENGINE == "mysql" then
+    -- MySQL: convert, verify and the history row share one InnoDB
+    -- transaction, so row changes need no copy of the table
+    local function count_copies(db)
+      return math.tointeger(tonumber(db:scalar("SELECT COUNT(*) FROM information_schema.TABLES "
+        .. "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE 'n9e\\_pre\\_%'")))
+    end
+
+    it("holds convert and verify in one transaction: a failed verify undoes the rows, no table copied", function()
+      local conv = script("1.1.0", [[up = function(db) db:exec("CREATE TABLE b (x INTEGER)") end,
+        convert = function(db)
+          db:exec("UPDATE a SET v = 'converted'")
+          db:exec("INSERT INTO b (x) VALUES (1)")
+        end,
+        verify = function(db)
+          -- verify reads the conversion inside its transaction
+          assert(db:scalar("SELECT COUNT(*) FROM a WHERE v = 'converted'") == 2, "conversion not visible")
+          assert(db:scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_NAME LIKE 'n9e_pre_%'") == 0,
+                 "a table copy was made")
+          pcall(db.exec, db, "COMMIT")
+          error("verify says no")
+        end]])
+      with({ ["a.lua"] = OK_1, ["b.lua"] = conv }, function(db, dir)
+        testing.migrate(db, { scripts = dir, to = "1.0.0" })
+        db:exec("INSERT INTO a (id, v) VALUES (1, 'one'), (2, 'two')")
+        local r = testing.migrate(db, { scripts = dir })
+        assert.are.equal(4, r.exit)
+        assert.matches("failed in verify at line %d+: verify says no", r.failed.message)
+        assert.are.same({ "one", "two" }, { db:scalar("SELECT v FROM a WHERE id = 1"),
+                                           db:scalar("SELECT v FROM a WHERE id = 2") })
+        assert.is_false(db:table_exists("b"))
+        assert.are.equal(0, count_copies(db))
+        assert.are.equal(0, math.tointeger(tonumber(db:scalar("SELECT COUNT(*) FROM n9e_migrate_journal"))))
+        -- and when verify holds, all of it is committed with the history row
+        local ok = conv:gsub("error%(\"verify says no\"%)", "")
+        with({ ["a.lua"] = OK_1, ["b.lua"] = ok }, function(db2, dir2)
+          testing.migrate(db2, { scripts = dir2, to = "1.0.0" })
+          db2:exec("INSERT INTO a (id, v) VALUES (1, 'one'), (2, 'two')")
+          local r2 = testing.migrate(db2, { scripts = dir2 })
+          assert.are.equal(0, r2.exit, r2.failed and r2.failed.message)
+          assert.are.equal("converted", db2:scalar("SELECT v FROM a WHERE id = 2"))
+          assert.are.equal(1, math.tointeger(tonumber(db2:scalar("SELECT COUNT(*) FROM b"))))
+          assert.is_false(db2:in_transaction())
+        end)
+      end)
+    end)
+
+    it("refuses DDL in convert, which would commit its transaction, and rows of a table that cannot roll back", function()
+      local ddl = script("1.1.0", [[convert = function(db)
+          db:exec("UPDATE a SET v = 'x'")
+          db:exec("ALTER TABLE a ADD COLUMN late INTEGER")
+        end, up = function() end]])
+      with({ ["a.lua"] = OK_1, ["b.lua"] = ddl }, function(db, dir)
+        testing.migrate(db, { scripts = dir, to = "1.0.0" })
+        db:exec("INSERT INTO a (id, v) VALUES (1, 'one')")
+        local r = testing.migrate(db, { scripts = dir })
+        assert.are.equal(1, r.exit)
+        assert.matches("convert runs in one transaction on mysql, which a schema change would commit: "
+                       .. "put it in up %(ALTER TABLE a ADD COLUMN late", r.failed.message)
+        assert.are.equal("one", db:scalar("SELECT v FROM a"))
+        assert.is_false(db:column_exists("a", "late"))
+      end)
+      local myisam = script("1.1.0", [[up = function(db) db:exec("CREATE TABLE m (x INTEGER) ENGINE=MyISAM") end,
+        convert = function(db) db:exec("INSERT INTO m (x) VALUES (1)") end]])
+      with({ ["a.lua"] = OK_1, ["b.lua"] = myisam }, function(db, dir)
+        local r = testing.migrate(db, { scripts = dir })
+        assert.are.equal(1, r.exit)
+        assert.matches("m uses the MyISAM engine, which cannot roll back a conversion: convert its engine in up",
+                       r.failed.message)
+        assert.is_false(db:table_exists("m"))
+        assert.are.equal("1.0.0", r.current)
+      end)
+    end)
+  end
+
   describe("rollback --to", function()
     local V1 = script("1.0.0", [[up = function(db) db:exec("CREATE TABLE a (id INTEGER, v VARCHAR(32))") end,
       verify = function(db) assert(db:table_exists("a"), "a is missing") end,
