@@ -37,10 +37,24 @@
 /* Internal: the statement cannot run under a cursor (SELECT ... INTO). */
 #define RC_NO_CURSOR 4
 
+#define STMT_SLOTS 16 /* statements remembered per connection for reuse */
+
+/* A row-changing statement seen once (st NULL) or kept prepared (st).  An
+ * exec is otherwise a prepare and an execute, two round trips, and the
+ * server parses the text again each time: a 2,000-row batch write of
+ * db:rewrite is a statement of 4,000 parameters. */
+typedef struct {
+    char *sql; /* NULL: a free slot */
+    size_t len;
+    MYSQL_STMT *st;
+} stmt_slot;
+
 struct db_conn {
     MYSQL *my;
     int mariadb;   /* MariaDB rather than MySQL: a few behaviours differ */
     int read_only; /* opened read-only: set_read_only(0) keeps it so */
+    stmt_slot stmts[STMT_SLOTS];
+    int next_slot; /* round-robin replacement */
 };
 
 typedef enum { K_NULL, K_INT, K_FLOAT, K_TIME, K_TEXT, K_BLOB } col_kind;
@@ -427,10 +441,20 @@ static int my_connect(const db_target *t, db_conn **out, db_error *err)
     return DB_OK;
 }
 
+static void forget_slot(stmt_slot *s)
+{
+    if (s->st)
+        mysql_stmt_close(s->st);
+    free(s->sql);
+    memset(s, 0, sizeof *s);
+}
+
 static void my_close(db_conn *c)
 {
     if (!c)
         return;
+    for (int i = 0; i < STMT_SLOTS; i++)
+        forget_slot(&c->stmts[i]);
     mysql_close(c->my);
     free(c);
 }
@@ -697,6 +721,41 @@ static int simple(db_conn *c, const char *sql, db_error *err)
     return plain_exec(c, sql, strlen(sql), NULL, err);
 }
 
+/* INSERT, UPDATE, DELETE or REPLACE: statements worth keeping prepared
+ * (no result set, and nothing a schema change makes the server refuse to
+ * re-prepare by itself). */
+static int reusable(const char *sql)
+{
+    static const char *const words[] = {"insert", "update", "delete", "replace"};
+    const char *p = skip_nothing(sql);
+    for (size_t k = 0; k < sizeof words / sizeof words[0]; k++) {
+        size_t n = strlen(words[k]);
+        if (!strncasecmp(p, words[k], n) && !isalnum((unsigned char)p[n]) && p[n] != '_')
+            return 1;
+    }
+    return 0;
+}
+
+static stmt_slot *find_slot(db_conn *c, const char *sql, size_t len)
+{
+    for (int i = 0; i < STMT_SLOTS; i++)
+        if (c->stmts[i].sql && c->stmts[i].len == len && !memcmp(c->stmts[i].sql, sql, len))
+            return &c->stmts[i];
+    return NULL;
+}
+
+static void remember(db_conn *c, const char *sql, size_t len)
+{
+    stmt_slot *s = &c->stmts[c->next_slot];
+    c->next_slot = (c->next_slot + 1) % STMT_SLOTS;
+    forget_slot(s);
+    if ((s->sql = malloc(len + 1)) != NULL) { /* else only a missed reuse */
+        memcpy(s->sql, sql, len);
+        s->sql[len] = '\0';
+        s->len = len;
+    }
+}
+
 static int my_exec(db_conn *c, const char *sql, const db_value *p, int n, int64_t *affected,
                    db_error *err)
 {
@@ -705,6 +764,15 @@ static int my_exec(db_conn *c, const char *sql, const db_value *p, int n, int64_
         *affected = 0;
     if (statement_text(sql, &len, err) != DB_OK)
         return DB_ERR;
+    stmt_slot *slot = reusable(sql) ? find_slot(c, sql, len) : NULL;
+    if (slot && slot->st) {
+        int rc = bind_execute(c->my, slot->st, p, n, err);
+        if (rc == DB_OK)
+            rc = drain_stmt(c->my, slot->st, affected, err);
+        if (rc != DB_OK && mysql_stmt_errno(slot->st) >= 2000) /* a client error: the handle may be gone */
+            forget_slot(slot);
+        return rc;
+    }
     MYSQL_STMT *st = NULL;
     int rc = prepare_execute(c, sql, len, p, n, 0, &st, err);
     if (rc == RC_UNSUPPORTED) /* e.g. PREPARE, or old servers' admin commands */
@@ -712,7 +780,13 @@ static int my_exec(db_conn *c, const char *sql, const db_value *p, int n, int64_
     if (rc != DB_OK)
         return DB_ERR;
     rc = drain_stmt(c->my, st, affected, err);
+    if (slot && rc == DB_OK) { /* the second sighting: keep it */
+        slot->st = st;
+        return rc;
+    }
     mysql_stmt_close(st);
+    if (!slot && reusable(sql))
+        remember(c, sql, len);
     return rc;
 }
 

@@ -686,6 +686,58 @@ static void test_long_values(void **state)
     free(big);
 }
 
+/* Statements prepared in this session so far (the server's own count). */
+static int64_t prepares(db_conn *c)
+{
+    char buf[64];
+    scalar_text(c,
+                "SELECT CAST(VARIABLE_VALUE AS CHAR) FROM information_schema.SESSION_STATUS "
+                "WHERE VARIABLE_NAME = 'COM_STMT_PREPARE'",
+                buf, sizeof buf);
+    return strtoll(buf, NULL, 10);
+}
+
+/* A row-changing statement seen twice stays prepared: values, errors and
+ * a changed table behave as without reuse, with no prepare per call. */
+static void test_statement_reuse(void **state)
+{
+    fixture *f = *state;
+    xexec(f->c, "CREATE TABLE r(id INT PRIMARY KEY, v VARCHAR(20))");
+    const char *ins = "INSERT INTO r (id, v) VALUES (?, ?)";
+    db_error err = {0};
+    int64_t affected = 0;
+    int64_t before = 0;
+    for (int i = 1; i <= 6; i++) {
+        if (i == 3)
+            before = prepares(f->c);
+        char txt[16];
+        snprintf(txt, sizeof txt, "v%d", i);
+        db_value p[2] = {v_int(i), i == 4 ? v_null() : v_text(txt, strlen(txt))};
+        assert_int_equal(D->exec(f->c, ins, p, 2, &affected, &err), DB_OK);
+        assert_int_equal(affected, 1);
+    }
+    /* executions 3 to 6 prepared nothing: the one prepare counted since is
+     * the counting query's own */
+    assert_int_equal(prepares(f->c) - before, 1);
+    char buf[64];
+    assert_string_equal(scalar_text(f->c, "SELECT GROUP_CONCAT(v ORDER BY id) FROM r", buf,
+                                    sizeof buf),
+                        "v1,v2,v3,v5,v6");
+    db_value dup[2] = {v_int(2), v_text("x", 1)};
+    assert_int_equal(D->exec(f->c, ins, dup, 2, NULL, &err), DB_ERR);
+    assert_int_equal(err.code, 1062);
+    /* the table changes under it: the server prepares it again by itself */
+    xexec(f->c, "ALTER TABLE r ADD COLUMN w INT DEFAULT 7");
+    db_value p7[2] = {v_int(7), v_text("v7", 2)};
+    assert_int_equal(D->exec(f->c, ins, p7, 2, &affected, &err), DB_OK);
+    assert_int_equal(scalar(f->c, "SELECT w FROM r WHERE id = 7"), 7);
+    /* a wrong count is refused and the statement stays usable */
+    assert_int_equal(D->exec(f->c, ins, p7, 1, NULL, &err), DB_ERR);
+    db_value p8[2] = {v_int(8), v_text("v8", 2)};
+    assert_int_equal(D->exec(f->c, ins, p8, 2, &affected, &err), DB_OK);
+    assert_int_equal(scalar(f->c, "SELECT COUNT(*) FROM r"), 8);
+}
+
 static void test_affected_rows(void **state)
 {
     fixture *f = *state;
@@ -1550,6 +1602,7 @@ int main(void)
         T(test_column_types),
         T(test_long_values),
         T(test_affected_rows),
+        T(test_statement_reuse),
         T(test_placeholder_count_mismatch),
         T(test_exec_refuses_two_statements),
         T(test_exec_unpreparable),
