@@ -89,6 +89,12 @@ typedef struct db_driver {
      * whole.  next() returns DB_OK (row ready), DB_DONE or DB_ERR. */
     int (*query)(db_conn *c, const char *sql, const db_value *params, int nparams,
                  db_cursor **out, db_error *err);
+    /* query, with the result read whole at once and no server cursor:
+     * for results the caller bounds (LIMIT), where a cursor's round
+     * trips (PostgreSQL FETCH) or materialisation (MySQL) cost more than
+     * holding the rows.  NULL: query does. */
+    int (*query_whole)(db_conn *c, const char *sql, const db_value *params, int nparams,
+                       db_cursor **out, db_error *err);
     int (*next)(db_cursor *cur, db_error *err);
     int (*ncols)(db_cursor *cur);
     const char *(*colname)(db_cursor *cur, int i);

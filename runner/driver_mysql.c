@@ -18,6 +18,8 @@
 #include "driver.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <poll.h>
 #include <errmsg.h>
 #include <mysql.h>
 #include <mysqld_error.h>
@@ -55,6 +57,13 @@ struct db_conn {
     int read_only; /* opened read-only: set_read_only(0) keeps it so */
     stmt_slot stmts[STMT_SLOTS];
     int next_slot; /* round-robin replacement */
+    /* exec_send: the statement on its way (Connector/C's non-blocking
+     * API), finished by exec_wait; its bind array lives until then */
+    MYSQL_STMT *sent;
+    MYSQL_BIND *sent_bind;
+    stmt_slot *sent_slot; /* keep it there afterwards; NULL: close it */
+    int sent_events;      /* what the library waits for; 0: finished */
+    int sent_ret;
 };
 
 typedef enum { K_NULL, K_INT, K_FLOAT, K_TIME, K_TEXT, K_BLOB } col_kind;
@@ -365,6 +374,8 @@ static void set_options(MYSQL *my, const conn_opts *o)
     mysql_options(my, MYSQL_OPT_RECONNECT, &off);
     /* Long values are detected by length anyway; this makes fetch say so. */
     mysql_options(my, MYSQL_REPORT_DATA_TRUNCATION, &on);
+    /* the non-blocking API (exec_send); blocking calls work as before */
+    mysql_options(my, MYSQL_OPT_NONBLOCK, 0);
     if (o->tls) {
         my_bool verify = o->tls == 1;
         mysql_options(my, MYSQL_OPT_SSL_ENFORCE, &on);
@@ -453,6 +464,11 @@ static void my_close(db_conn *c)
 {
     if (!c)
         return;
+    if (c->sent) { /* never waited for: the statement dies with the connection */
+        if (!c->sent_slot || c->sent_slot->st != c->sent)
+            mysql_stmt_close(c->sent);
+        free(c->sent_bind);
+    }
     for (int i = 0; i < STMT_SLOTS; i++)
         forget_slot(&c->stmts[i]);
     mysql_close(c->my);
@@ -790,6 +806,123 @@ static int my_exec(db_conn *c, const char *sql, const db_value *p, int n, int64_
     return rc;
 }
 
+/* The prepared statement for sql: from its slot, or prepared now (and
+ * *slot says where to keep it afterwards, if anywhere). */
+static MYSQL_STMT *statement_for(db_conn *c, const char *sql, size_t len, stmt_slot **slot,
+                                 db_error *err)
+{
+    *slot = reusable(sql) ? find_slot(c, sql, len) : NULL;
+    if (*slot && (*slot)->st)
+        return (*slot)->st;
+    if (!*slot && reusable(sql)) {
+        remember(c, sql, len);
+        *slot = find_slot(c, sql, len); /* kept from the first sighting on */
+    }
+    MYSQL_STMT *st = mysql_stmt_init(c->my);
+    if (!st) {
+        conn_fail(c->my, err);
+        return NULL;
+    }
+    if (mysql_stmt_prepare(st, sql, (unsigned long)len)) {
+        prepare_fail(c->my, st, sql, len, err);
+        mysql_stmt_close(st);
+        return NULL;
+    }
+    return st;
+}
+
+static int my_exec_send(db_conn *c, const char *sql, const db_value *p, int n, db_error *err)
+{
+    size_t len;
+    if (c->sent)
+        return misuse(err, CR_COMMANDS_OUT_OF_SYNC, "a statement sent earlier has not been waited for");
+    if (statement_text(sql, &len, err) != DB_OK)
+        return DB_ERR;
+    stmt_slot *slot;
+    MYSQL_STMT *st = statement_for(c, sql, len, &slot, err);
+    if (!st)
+        return DB_ERR;
+    unsigned long want = mysql_stmt_param_count(st);
+    MYSQL_BIND *b = n > 0 ? calloc((size_t)n, sizeof *b) : NULL;
+    int rc = DB_OK;
+    if (want != (unsigned long)(n < 0 ? 0 : n))
+        rc = count_error(want, n, err);
+    else if (n > 0 && !b)
+        rc = misuse(err, CR_OUT_OF_MEMORY, "out of memory");
+    else {
+        for (int i = 0; i < n; i++)
+            bind_one(&b[i], &p[i]);
+        if (n > 0 && mysql_stmt_bind_param(st, b))
+            rc = stmt_fail(c->my, st, err);
+    }
+    if (rc != DB_OK) {
+        free(b);
+        if (!slot || slot->st != st)
+            mysql_stmt_close(st);
+        return DB_ERR;
+    }
+    c->sent = st;
+    c->sent_bind = b;
+    c->sent_slot = slot;
+    c->sent_ret = 0;
+    c->sent_events = mysql_stmt_execute_start(&c->sent_ret, st);
+    return DB_OK;
+}
+
+/* Wait for the socket as the library asks, until the execute is done. */
+static void finish_sending(db_conn *c)
+{
+    while (c->sent_events) {
+        struct pollfd pfd = {.fd = mysql_get_socket(c->my), .events = 0};
+        if (c->sent_events & MYSQL_WAIT_READ)
+            pfd.events |= POLLIN;
+        if (c->sent_events & MYSQL_WAIT_WRITE)
+            pfd.events |= POLLOUT;
+        if (c->sent_events & MYSQL_WAIT_EXCEPT)
+            pfd.events |= POLLPRI;
+        int timeout = c->sent_events & MYSQL_WAIT_TIMEOUT ? (int)mysql_get_timeout_value_ms(c->my) : -1;
+        int r = poll(&pfd, 1, timeout);
+        if (r < 0 && errno == EINTR)
+            continue;
+        int happened = 0;
+        if (r == 0)
+            happened = MYSQL_WAIT_TIMEOUT;
+        else if (r > 0) {
+            if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
+                happened |= MYSQL_WAIT_READ;
+            if (pfd.revents & (POLLOUT | POLLERR))
+                happened |= MYSQL_WAIT_WRITE;
+            if (pfd.revents & POLLPRI)
+                happened |= MYSQL_WAIT_EXCEPT;
+        }
+        c->sent_events = mysql_stmt_execute_cont(&c->sent_ret, c->sent, happened);
+    }
+}
+
+static int my_exec_wait(db_conn *c, int64_t *affected, db_error *err)
+{
+    if (affected)
+        *affected = 0;
+    if (!c->sent)
+        return misuse(err, CR_COMMANDS_OUT_OF_SYNC, "no statement was sent");
+    finish_sending(c);
+    MYSQL_STMT *st = c->sent;
+    int rc = c->sent_ret ? stmt_fail(c->my, st, err) : drain_stmt(c->my, st, affected, err);
+    free(c->sent_bind);
+    stmt_slot *slot = c->sent_slot;
+    c->sent = NULL;
+    c->sent_bind = NULL;
+    c->sent_slot = NULL;
+    if (slot && (rc == DB_OK || mysql_stmt_errno(st) < 2000)) {
+        slot->st = st; /* reused from now on */
+    } else {
+        if (slot && slot->st == st)
+            slot->st = NULL; /* a client error: the handle may be gone */
+        mysql_stmt_close(st);
+    }
+    return rc;
+}
+
 static int run_script(MYSQL *my, const char *sql, db_error *err)
 {
     if (mysql_real_query(my, sql, (unsigned long)strlen(sql)))
@@ -951,9 +1084,9 @@ static int buffer_result(db_cursor *cur, db_error *err)
 }
 
 static int execute_cursor(db_cursor *cur, const char *sql, size_t len, const db_value *p, int n,
-                          db_error *err)
+                          int whole, db_error *err)
 {
-    int cursor = streams(sql);
+    int cursor = !whole && streams(sql);
     int rc = prepare_execute(cur->c, sql, len, p, n, cursor, &cur->st, err);
     if (rc == RC_NO_CURSOR) { /* SELECT ... INTO: no rows to stream anyway */
         cursor = 0;
@@ -970,8 +1103,8 @@ static int execute_cursor(db_cursor *cur, const char *sql, size_t len, const db_
     return bind_columns(cur, err);
 }
 
-static int my_query(db_conn *c, const char *sql, const db_value *p, int n, db_cursor **out,
-                    db_error *err)
+static int open_query(db_conn *c, const char *sql, const db_value *p, int n, int whole,
+                      db_cursor **out, db_error *err)
 {
     size_t len;
     *out = NULL;
@@ -981,12 +1114,24 @@ static int my_query(db_conn *c, const char *sql, const db_value *p, int n, db_cu
     if (!cur)
         return misuse(err, CR_OUT_OF_MEMORY, "out of memory");
     cur->c = c;
-    if (execute_cursor(cur, sql, len, p, n, err) != DB_OK) {
+    if (execute_cursor(cur, sql, len, p, n, whole, err) != DB_OK) {
         cursor_free(cur);
         return DB_ERR;
     }
     *out = cur;
     return DB_OK;
+}
+
+static int my_query(db_conn *c, const char *sql, const db_value *p, int n, db_cursor **out,
+                    db_error *err)
+{
+    return open_query(c, sql, p, n, 0, out, err);
+}
+
+static int my_query_whole(db_conn *c, const char *sql, const db_value *p, int n,
+                          db_cursor **out, db_error *err)
+{
+    return open_query(c, sql, p, n, 1, out, err);
 }
 
 static int grow_column(db_cursor *cur, unsigned i, db_error *err)
@@ -1397,8 +1542,11 @@ const db_driver driver_mysql = {
     .connect = my_connect,
     .close = my_close,
     .exec = my_exec,
+    .exec_send = my_exec_send,
+    .exec_wait = my_exec_wait,
     .exec_script = my_exec_script,
     .query = my_query,
+    .query_whole = my_query_whole,
     .next = my_next,
     .ncols = my_ncols,
     .colname = my_colname,

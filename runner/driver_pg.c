@@ -1190,6 +1190,27 @@ static int pg_query(db_conn *c, const char *sql, const db_value *p, int n, db_cu
     return DB_OK;
 }
 
+static int pg_query_whole(db_conn *c, const char *sql, const db_value *p, int n, db_cursor **out,
+                          db_error *err)
+{
+    *out = NULL;
+    rewritten rw = {0};
+    pg_params pp;
+    void *block = NULL;
+    if (prepare_call(c->pg, sql, p, n, &rw, &pp, &block, err) != DB_OK)
+        return DB_ERR;
+    db_cursor *cur = new_cursor(c->pg, err);
+    int rc = cur ? open_result_cursor(c, cur, &rw, &pp, n, err) : DB_ERR;
+    free(rw.sql);
+    free(block);
+    if (rc != DB_OK) {
+        pg_cursor_close(cur);
+        return DB_ERR;
+    }
+    *out = cur;
+    return DB_OK;
+}
+
 static int pg_next(db_cursor *cur, db_error *err)
 {
     drop_blobs(cur);
@@ -1567,6 +1588,7 @@ const db_driver driver_pg = {
     .exec_wait = pg_exec_wait,
     .exec_script = pg_exec_script,
     .query = pg_query,
+    .query_whole = pg_query_whole,
     .next = pg_next,
     .ncols = pg_ncols,
     .colname = pg_colname,

@@ -42,7 +42,8 @@ typedef struct {
     int pending;
     int sent_in_tx;        /* a transaction was open when it was sent */
     int64_t sent_affected; /* drivers without exec_send: the count, at once */
-    char *sent_sql;        /* for the error of a statement waited for late */
+    int sent_ref; /* registry: {sql, arguments...}, alive until the wait (the
+                     driver may still read the bound values) */
 } conn_ud;
 
 struct cursor_ud {
@@ -146,11 +147,17 @@ static int wait_sent(conn_ud *c, int64_t *affected, db_error *err)
 
 /* Raise the error of a statement that failed after exec_send.  The SQL is
  * copied to the stack first: raise_db does not return. */
+static void forget_sent(lua_State *L, conn_ud *c)
+{
+    luaL_unref(L, LUA_REGISTRYINDEX, c->sent_ref);
+    c->sent_ref = LUA_NOREF;
+}
+
 static int raise_sent(lua_State *L, conn_ud *c, const db_error *err)
 {
-    lua_pushstring(L, c->sent_sql ? c->sent_sql : "");
-    free(c->sent_sql);
-    c->sent_sql = NULL;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, c->sent_ref);
+    lua_rawgeti(L, -1, 1);
+    forget_sent(L, c);
     return raise_db(L, c->drv, err, lua_tostring(L, -1));
 }
 
@@ -164,8 +171,7 @@ static void settle_sent(lua_State *L, conn_ud *c)
     int64_t affected;
     if (wait_sent(c, &affected, &err) != DB_OK)
         raise_sent(L, c, &err);
-    free(c->sent_sql);
-    c->sent_sql = NULL;
+    forget_sent(L, c);
 }
 
 static conn_ud *check_idle(lua_State *L, int i)
@@ -183,8 +189,7 @@ static conn_ud *check_discarding(lua_State *L, int i)
         db_error err = {0};
         int64_t affected;
         (void)wait_sent(c, &affected, &err);
-        free(c->sent_sql);
-        c->sent_sql = NULL;
+        forget_sent(L, c);
     }
     return c;
 }
@@ -206,7 +211,7 @@ static void cursor_release(cursor_ud *cu)
     cu->owner = NULL;
 }
 
-static void conn_release(conn_ud *c)
+static void conn_release(lua_State *L, conn_ud *c)
 {
     while (c->cursors)
         cursor_release(c->cursors);
@@ -217,14 +222,13 @@ static void conn_release(conn_ud *c)
     }
     free(c->redacted);
     c->redacted = NULL;
-    free(c->sent_sql);
-    c->sent_sql = NULL;
+    forget_sent(L, c);
     c->pending = 0;
 }
 
 static int conn_gc(lua_State *L)
 {
-    conn_release(luaL_checkudata(L, 1, CONN_MT));
+    conn_release(L, luaL_checkudata(L, 1, CONN_MT));
     return 0;
 }
 
@@ -232,7 +236,7 @@ static int conn_close(lua_State *L)
 {
     conn_ud *c = luaL_checkudata(L, 1, CONN_MT);
     int was_open = c->conn != NULL;
-    conn_release(c);
+    conn_release(L, c);
     lua_pushboolean(L, was_open);
     return 1;
 }
@@ -332,30 +336,27 @@ static int conn_exec_send(lua_State *L)
     const char *sql = luaL_checkstring(L, 2);
     int n;
     db_value *vals = bind_arguments(L, &n);
-    size_t len = strlen(sql);
-    char *copy = malloc((len > 200 ? 200 : len) + 1);
-    if (!copy)
-        return luaL_error(L, "out of memory");
-    memcpy(copy, sql, len > 200 ? 200 : len);
-    copy[len > 200 ? 200 : len] = '\0';
+    lua_createtable(L, n + 1, 0);
+    for (int i = 0; i <= n; i++) {
+        lua_pushvalue(L, 2 + i);
+        lua_rawseti(L, -2, i + 1);
+    }
+    int ref = luaL_ref(L, LUA_REGISTRYINDEX);
     db_error err = {0};
     c->sent_in_tx = c->drv->in_transaction(c->conn);
     int rc = c->drv->exec_send ? c->drv->exec_send(c->conn, sql, vals, n, &err)
                                : c->drv->exec(c->conn, sql, vals, n, &c->sent_affected, &err);
+    if (rc == DB_OK && !c->drv->exec_send && c->sent_in_tx && !c->drv->in_transaction(c->conn)) {
+        snprintf(err.message, sizeof err.message,
+                 "statement ended the runner's transaction; use db:tx() or savepoints instead");
+        rc = DB_ERR;
+    }
     if (rc != DB_OK) {
-        free(copy);
+        luaL_unref(L, LUA_REGISTRYINDEX, ref);
         return raise_db(L, c->drv, &err, sql);
     }
     c->pending = 1;
-    c->sent_sql = copy;
-    if (!c->drv->exec_send && c->sent_in_tx && !c->drv->in_transaction(c->conn)) {
-        c->pending = 0;
-        free(c->sent_sql);
-        c->sent_sql = NULL;
-        snprintf(err.message, sizeof err.message,
-                 "statement ended the runner's transaction; use db:tx() or savepoints instead");
-        return raise_db(L, c->drv, &err, sql);
-    }
+    c->sent_ref = ref;
     return 0;
 }
 
@@ -368,8 +369,7 @@ static int conn_exec_wait(lua_State *L)
     int64_t affected = 0;
     if (wait_sent(c, &affected, &err) != DB_OK)
         return raise_sent(L, c, &err);
-    free(c->sent_sql);
-    c->sent_sql = NULL;
+    forget_sent(L, c);
     lua_pushinteger(L, (lua_Integer)affected);
     return 1;
 }
@@ -420,6 +420,18 @@ static void push_value(lua_State *L, const db_value *v)
     }
 }
 
+/* The current row as a table keyed by column name. */
+static void push_row(lua_State *L, cursor_ud *cu)
+{
+    lua_createtable(L, 0, cu->ncols);
+    for (int i = 0; i < cu->ncols; i++) {
+        db_value v;
+        cu->drv->value(cu->cur, i, &v);
+        push_value(L, &v);
+        lua_setfield(L, -2, cu->drv->colname(cu->cur, i));
+    }
+}
+
 /* cursor:fetch() -> row table keyed by column name, or nil at the end (the
  * cursor then closes itself). */
 static int cursor_fetch(lua_State *L)
@@ -445,13 +457,7 @@ static int cursor_fetch(lua_State *L)
         cursor_release(cu);
         return raise_db(L, drv, &err, NULL);
     }
-    lua_createtable(L, 0, cu->ncols);
-    for (int i = 0; i < cu->ncols; i++) {
-        db_value v;
-        cu->drv->value(cu->cur, i, &v);
-        push_value(L, &v);
-        lua_setfield(L, -2, cu->drv->colname(cu->cur, i));
-    }
+    push_row(L, cu);
     return 1;
 }
 
@@ -503,6 +509,42 @@ static int conn_query(lua_State *L)
         return raise_db(L, c->drv, &err, sql);
     attach_cursor(c, cu, cur);
     return push_iteration(L);
+}
+
+/* db:rows(sql, ...) -> { row, ... }: the whole result at once, without a
+ * server cursor where the driver can (query_whole), for results the
+ * caller bounds with LIMIT.  A batch of db:rewrite read through a MySQL
+ * cursor was materialised in a server-side temporary table first. */
+static int conn_rows(lua_State *L)
+{
+    conn_ud *c = check_idle(L, 1);
+    const char *sql = luaL_checkstring(L, 2);
+    int n;
+    db_value *vals = bind_arguments(L, &n);
+    cursor_ud *cu = new_cursor(L, c, 1); /* released on any error, by __gc at the latest */
+    int cu_idx = lua_gettop(L);
+    db_error err = {0};
+    db_cursor *cur = NULL;
+    int rc = c->drv->query_whole ? c->drv->query_whole(c->conn, sql, vals, n, &cur, &err)
+                                 : c->drv->query(c->conn, sql, vals, n, &cur, &err);
+    if (rc != DB_OK)
+        return raise_db(L, c->drv, &err, sql);
+    attach_cursor(c, cu, cur);
+    lua_newtable(L);
+    for (lua_Integer k = 1;; k++) {
+        rc = cu->drv->next(cu->cur, &err);
+        if (rc == DB_DONE)
+            break;
+        if (rc != DB_OK) {
+            cursor_release(cu);
+            return raise_db(L, c->drv, &err, sql);
+        }
+        push_row(L, cu);
+        lua_rawseti(L, -2, k);
+    }
+    cursor_release(cu);
+    lua_remove(L, cu_idx);
+    return 1;
 }
 
 /* db:catalog(kind, table) -> iterator over normalised catalog rows */
@@ -730,6 +772,7 @@ static int db_open(lua_State *L)
     lua_settop(L, 2);
     conn_ud *c = lua_newuserdatauv(L, sizeof *c, 0);
     memset(c, 0, sizeof *c);
+    c->sent_ref = LUA_NOREF;
     luaL_setmetatable(L, CONN_MT);
     db_target t;
     char msg[512];
@@ -786,6 +829,7 @@ int luaopen_n9e_db(lua_State *L)
         {"lock", conn_lock},
         {"query", conn_query},
         {"quote_ident", conn_quote_ident},
+        {"rows", conn_rows},
         {"release", conn_release_sp},
         {"rollback", conn_rollback},
         {"rollback_to", conn_rollback_to},

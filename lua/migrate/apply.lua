@@ -28,7 +28,7 @@ M.LOCK_KEY = "n9e-lua-migrate"
 
 --- What scripts may call on the database: no transaction control, no
 --- lock, no close.  Tail calls keep error positions on the script's line.
-local SCRIPT_METHODS = { "exec", "exec_script", "query", "first", "scalar", "quote_ident",
+local SCRIPT_METHODS = { "exec", "exec_script", "query", "rows", "first", "scalar", "quote_ident",
                          "server_version", "tables", "columns", "indexes", "table_exists",
                          "column_exists", "index_exists", "catalog", "checksum", "schema",
                          "assert_schema", "assert_checksum", "assert_count" }
@@ -109,7 +109,7 @@ function M.script_handle(conn, step, jv, touched, read_only)
   end
   -- last, so that no wrapper above can bypass it
   if read_only then
-    for _, name in ipairs({ "exec", "query", "first", "scalar" }) do
+    for _, name in ipairs({ "exec", "query", "rows", "first", "scalar" }) do
       local f = h[name]
       h[name] = function(self, sql, ...)
         M.read_only_guard(sql)
@@ -125,9 +125,12 @@ function M.script_handle(conn, step, jv, touched, read_only)
   -- through h, so that its writes are journaled, counted and guarded; a
   -- plain writing step may overlap its writes with the mapping
   local writer
-  if not read_only and not jv and not (failpoint.armed and step) then
+  if not read_only and (not jv or jv.held) and not (failpoint.armed and step) then
     writer = {
-      send = function(sql, ...) conn:exec_send(sql, ...) end,
+      send = function(sql, ...)
+        if jv then jv:admit(sql) end
+        conn:exec_send(sql, ...)
+      end,
       wait = function()
         local n = conn:exec_wait()
         if touched and n > 0 then touched.rows = touched.rows + n end

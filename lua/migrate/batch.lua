@@ -84,11 +84,10 @@ local function write_sql(db, spec, types, n)
     t, table.concat(sets, ", "), rows, t, k)
 end
 
---- The rows of one batch, read whole: no write while a cursor is open.
+--- The rows of one batch, read whole (no server cursor: the batch is
+--- bounded by its LIMIT), so no write happens while a cursor is open.
 local function read_batch(db, sql, ...)
-  local list = {}
-  for r in db:query(sql, ...) do list[#list + 1] = r end
-  return list
+  return db:rows(sql, ...)
 end
 
 --- Without a writer from the runner: each write runs at once.

@@ -297,6 +297,22 @@ function Version:check_transactional(tbl)
   self.transactional[tbl] = true
 end
 
+--- A statement that may run while the version is held (row changes on
+--- InnoDB tables, reads), or an error.
+function Version:admit(sql, plan)
+  if not plan then
+    local why
+    plan, why = M.classify(sql)
+    if not plan then error({ message = why, kind = "journal" }, 0) end
+  end
+  if plan.kind == "plain" then return end
+  if plan.kind ~= "dml" then
+    error({ kind = "journal", message = ("convert runs in one transaction on %s, which a schema change "
+      .. "would commit: put it in up (%s)"):format(self.conn.dialect, strip(sql):sub(1, 80)) }, 0)
+  end
+  self:check_transactional(plan.table)
+end
+
 --- Run one statement of the version, journaled.  `exec` is the raw
 --- driver call; returns what it returns.
 function Version:exec(exec, sql, ...)
@@ -305,11 +321,7 @@ function Version:exec(exec, sql, ...)
   local c, k, d = self.conn, plan.kind, sql_for(self.conn)
   if k == "plain" then return exec(sql, ...) end
   if self.held then
-    if k ~= "dml" then
-      error({ kind = "journal", message = ("convert runs in one transaction on %s, which a schema change "
-        .. "would commit: put it in up (%s)"):format(c.dialect, strip(sql):sub(1, 80)) }, 0)
-    end
-    self:check_transactional(plan.table)
+    self:admit(sql, plan)
     return exec(sql, ...)
   end
   if k ~= "create_table" then self:describe_before(plan.table) end

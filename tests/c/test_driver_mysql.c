@@ -738,6 +738,47 @@ static void test_statement_reuse(void **state)
     assert_int_equal(scalar(f->c, "SELECT COUNT(*) FROM r"), 8);
 }
 
+static void test_exec_send_and_wait(void **state)
+{
+    fixture *f = *state;
+    xexec(f->c, "CREATE TABLE s(id INT PRIMARY KEY, n INT, big LONGTEXT)");
+    xexec(f->c, "INSERT INTO s SELECT seq, 0, NULL FROM seq_1_to_100");
+    db_error err = {0};
+    int64_t affected = 0;
+    xexec(f->c, "BEGIN");
+    for (int round = 1; round <= 3; round++) {
+        db_value p = v_int(50);
+        assert_int_equal(D->exec_send(f->c, "UPDATE s SET n = n + 1 WHERE id <= ?", &p, 1, &err),
+                         DB_OK);
+        assert_int_equal(D->exec_send(f->c, "UPDATE s SET n = 0", NULL, 0, &err), DB_ERR);
+        assert_int_equal(D->exec_wait(f->c, &affected, &err), DB_OK);
+        assert_int_equal(affected, 50);
+    }
+    assert_int_equal(scalar(f->c, "SELECT CAST(SUM(n) AS SIGNED) FROM s"), 150);
+    /* a packet larger than the socket buffers: the send goes on in the wait */
+    size_t len = 8u << 20;
+    char *big = malloc(len);
+    assert_non_null(big);
+    memset(big, 'x', len);
+    db_value pb[2] = {v_text(big, len), v_int(7)};
+    assert_int_equal(D->exec_send(f->c, "UPDATE s SET big = ? WHERE id = ?", pb, 2, &err), DB_OK);
+    assert_int_equal(D->exec_wait(f->c, &affected, &err), DB_OK);
+    free(big);
+    assert_int_equal(affected, 1);
+    assert_int_equal(scalar(f->c, "SELECT LENGTH(big) FROM s WHERE id = 7"), (int64_t)len);
+    /* a statement that fails reports at the wait */
+    db_value dup = v_int(1);
+    assert_int_equal(D->exec_send(f->c, "INSERT INTO s VALUES (?, 0, NULL)", &dup, 1, &err), DB_OK);
+    assert_int_equal(D->exec_wait(f->c, &affected, &err), DB_ERR);
+    assert_int_equal(err.code, 1062);
+    assert_int_equal(D->exec_wait(f->c, &affected, &err), DB_ERR); /* nothing sent */
+    xexec(f->c, "ROLLBACK");
+    assert_int_equal(scalar(f->c, "SELECT CAST(SUM(n) AS SIGNED) FROM s"), 0);
+    assert_int_equal(D->exec_send(f->c, "UPDATE s SET n = ? WHERE id = ?", &dup, 1, &err), DB_ERR);
+    /* sent and never waited for: closing the connection releases it */
+    assert_int_equal(D->exec_send(f->c, "UPDATE s SET n = ?", &dup, 1, &err), DB_OK);
+}
+
 static void test_affected_rows(void **state)
 {
     fixture *f = *state;
@@ -1603,6 +1644,7 @@ int main(void)
         T(test_long_values),
         T(test_affected_rows),
         T(test_statement_reuse),
+        T(test_exec_send_and_wait),
         T(test_placeholder_count_mismatch),
         T(test_exec_refuses_two_statements),
         T(test_exec_unpreparable),

@@ -63,6 +63,20 @@ describe("db object (" .. ENGINE .. ")", function()
     assert.are.equal(3, db:exec("UPDATE t SET name = 'x' WHERE n > ?", 2))
   end)
 
+  it("reads a bounded result whole with db:rows", function()
+    for i = 1, 3 do db:exec("INSERT INTO t (n, name) VALUES (?, ?)", i, "r" .. i) end
+    local rows = db:rows("SELECT n, name FROM t WHERE n > ? ORDER BY n", 1)
+    assert.are.same({ { n = 2, name = "r2" }, { n = 3, name = "r3" } }, rows)
+    assert.are.same({}, db:rows("SELECT n FROM t WHERE n > 100"))
+    -- nothing stays open: writes go on at once
+    for _, r in ipairs(rows) do db:exec("UPDATE t SET n = n * 10 WHERE n = ?", r.n) end
+    assert.are.equal(51, math.tointeger(tonumber(db:scalar("SELECT SUM(n) FROM t"))))
+    local ok, err = pcall(db.rows, db, "SELECT * FROM nope")
+    assert.is_false(ok)
+    assert.is_true(dbmod.is_error(err))
+    assert.matches(NO_TABLE[ENGINE], err.message)
+  end)
+
   it("runs a statement in two halves: exec_send, then exec_wait for its count", function()
     for i = 1, 5 do db:exec("INSERT INTO t (n) VALUES (?)", i) end
     db:begin()
@@ -74,6 +88,11 @@ describe("db object (" .. ENGINE .. ")", function()
     assert.are.equal(11, db:scalar("SELECT n FROM t WHERE n > 10"))
     db:commit()
     assert.are.equal(3, db:scalar("SELECT COUNT(*) FROM t WHERE name = 'sent'"))
+    -- the values stay alive until the wait, whatever the collector does
+    db:exec_send("UPDATE t SET name = ? WHERE n = ?", ("v"):rep(50) .. tostring(os.clock()):sub(1, 1), 2)
+    collectgarbage("collect")
+    assert.are.equal(1, db:exec_wait())
+    assert.are.equal(51, #db:scalar("SELECT name FROM t WHERE n = 2"))
   end)
 
   it("reports a sent statement's failure at the wait, or at the next call, and rolls back past it", function()
