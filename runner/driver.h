@@ -46,7 +46,7 @@ typedef struct {
 
 /* Which catalog listing to produce (see driver.catalog). */
 typedef enum {
-    DB_CATALOG_TABLES,  /* rows: name */
+    DB_CATALOG_TABLES,  /* rows: name  (arg: a table, to list only it, or NULL) */
     DB_CATALOG_COLUMNS, /* rows: name, type, notnull, dflt, pk  (arg: table) */
     DB_CATALOG_INDEXES  /* rows: name, unique, columns (comma list) (arg: table) */
 } db_catalog_kind;

@@ -1451,10 +1451,13 @@ static const char *my_server_version(db_conn *c) { return mysql_get_server_info(
 
 /* ---- catalog -------------------------------------------------------------- */
 
-static const char SQL_TABLES[] =
-    "SELECT TABLE_NAME AS name FROM information_schema.TABLES "
-    "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') "
-    "ORDER BY CAST(TABLE_NAME AS BINARY)";
+#define SQL_TABLES(which)                                                                       \
+    "SELECT TABLE_NAME AS name FROM information_schema.TABLES "                                 \
+    "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') " which \
+    "ORDER BY CAST(TABLE_NAME AS BINARY)"
+static const char SQL_TABLES_ALL[] = SQL_TABLES("");
+/* a constant name lets MariaDB open that table's entry only */
+static const char SQL_TABLES_ONE[] = SQL_TABLES("AND TABLE_NAME = ? ");
 
 /* COLUMN_DEFAULT differs: MariaDB 10.2.7 and later report SQL text (string
  * literals quoted, expressions as written) and the bare word NULL for a
@@ -1521,7 +1524,9 @@ static int my_catalog(db_conn *c, db_catalog_kind kind, const char *table, db_cu
     db_value arg = {.type = DBV_TEXT, .s = table, .len = table ? strlen(table) : 0};
     int nargs = table ? 1 : 0;
     switch (kind) {
-    case DB_CATALOG_TABLES: return my_query(c, SQL_TABLES, NULL, 0, out, err);
+    case DB_CATALOG_TABLES:
+        return table ? my_query(c, SQL_TABLES_ONE, &arg, 1, out, err)
+                     : my_query(c, SQL_TABLES_ALL, NULL, 0, out, err);
     case DB_CATALOG_COLUMNS: {
         if (!table)
             return my_query(c, new_mariadb_defaults(c) ? SQL_ALL_COLUMNS_MARIADB : SQL_ALL_COLUMNS_RAW,

@@ -1166,8 +1166,10 @@ static int open_result_cursor(db_conn *c, db_cursor *cur, const rewritten *rw,
     return take_columns(cur, res, err);
 }
 
-static int pg_query(db_conn *c, const char *sql, const db_value *p, int n, db_cursor **out,
-                    db_error *err)
+/* A cursor over the statement's rows: a server cursor where DECLARE takes
+ * the statement, unless the caller bounds the result and wants it whole. */
+static int open_query(db_conn *c, const char *sql, const db_value *p, int n, int whole,
+                      db_cursor **out, db_error *err)
 {
     *out = NULL;
     rewritten rw = {0};
@@ -1178,8 +1180,8 @@ static int pg_query(db_conn *c, const char *sql, const db_value *p, int n, db_cu
     db_cursor *cur = new_cursor(c->pg, err);
     int rc = DB_ERR;
     if (cur)
-        rc = rw.streamable ? open_server_cursor(c, cur, &rw, &pp, n, err)
-                           : open_result_cursor(c, cur, &rw, &pp, n, err);
+        rc = rw.streamable && !whole ? open_server_cursor(c, cur, &rw, &pp, n, err)
+                                     : open_result_cursor(c, cur, &rw, &pp, n, err);
     free(rw.sql);
     free(block);
     if (rc != DB_OK) {
@@ -1190,25 +1192,16 @@ static int pg_query(db_conn *c, const char *sql, const db_value *p, int n, db_cu
     return DB_OK;
 }
 
+static int pg_query(db_conn *c, const char *sql, const db_value *p, int n, db_cursor **out,
+                    db_error *err)
+{
+    return open_query(c, sql, p, n, 0, out, err);
+}
+
 static int pg_query_whole(db_conn *c, const char *sql, const db_value *p, int n, db_cursor **out,
                           db_error *err)
 {
-    *out = NULL;
-    rewritten rw = {0};
-    pg_params pp;
-    void *block = NULL;
-    if (prepare_call(c->pg, sql, p, n, &rw, &pp, &block, err) != DB_OK)
-        return DB_ERR;
-    db_cursor *cur = new_cursor(c->pg, err);
-    int rc = cur ? open_result_cursor(c, cur, &rw, &pp, n, err) : DB_ERR;
-    free(rw.sql);
-    free(block);
-    if (rc != DB_OK) {
-        pg_cursor_close(cur);
-        return DB_ERR;
-    }
-    *out = cur;
-    return DB_OK;
+    return open_query(c, sql, p, n, 1, out, err);
 }
 
 static int pg_next(db_cursor *cur, db_error *err)
@@ -1515,11 +1508,13 @@ static const char *pg_server_version(db_conn *c) { return c->version; }
 
 /* Same row shapes as the SQLite driver, read from pg_catalog for the
  * current schema (the first existing one on search_path). */
-static const char CATALOG_TABLES[] =
-    "SELECT c.relname::text AS name FROM pg_catalog.pg_class c "
-    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE n.nspname = pg_catalog.current_schema() AND c.relkind IN ('r', 'p') "
-    "ORDER BY c.relname";
+#define CATALOG_TABLES(which)                                                                   \
+    "SELECT c.relname::text AS name FROM pg_catalog.pg_class c "                                 \
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "                                  \
+    "WHERE n.nspname = pg_catalog.current_schema() AND c.relkind IN ('r', 'p') " which           \
+    "ORDER BY c.relname"
+static const char CATALOG_TABLES_ALL[] = CATALOG_TABLES("");
+static const char CATALOG_TABLES_ONE[] = CATALOG_TABLES("AND c.relname = ? ");
 
 /* pk: position in the primary key; a generated column's expression is not
  * a default.  One table (`?`), or every table, each row led by `tbl`. */
@@ -1566,7 +1561,9 @@ static int pg_catalog(db_conn *c, db_catalog_kind kind, const char *table, db_cu
 {
     db_value arg = {.type = DBV_TEXT, .s = table ? table : "", .len = table ? strlen(table) : 0};
     switch (kind) {
-    case DB_CATALOG_TABLES: return pg_query(c, CATALOG_TABLES, NULL, 0, out, err);
+    case DB_CATALOG_TABLES:
+        return table ? pg_query(c, CATALOG_TABLES_ONE, &arg, 1, out, err)
+                     : pg_query(c, CATALOG_TABLES_ALL, NULL, 0, out, err);
     case DB_CATALOG_COLUMNS:
         return table ? pg_query(c, CATALOG_COLUMNS_ONE, &arg, 1, out, err)
                      : pg_query(c, CATALOG_COLUMNS_ALL, NULL, 0, out, err);

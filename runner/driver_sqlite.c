@@ -378,6 +378,11 @@ static int sq_catalog(db_conn *c, db_catalog_kind kind, const char *table, db_cu
             "FROM pragma_index_list(?) il WHERE il.origin <> 'pk' ORDER BY il.name",
     };
     db_value arg = {.type = DBV_TEXT, .s = table, .len = table ? strlen(table) : 0};
+    if (kind == DB_CATALOG_TABLES && table)
+        return sq_query(c,
+                        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name = ? "
+                        "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+                        &arg, 1, out, err);
     return sq_query(c, sql[kind], &arg, kind == DB_CATALOG_TABLES ? 0 : 1, out, err);
 }
 

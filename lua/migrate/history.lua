@@ -44,16 +44,20 @@ local function ensure_steps(db)
 end
 
 --- The step log: one row per script step that ran, failed ones included.
+--- All the steps of a version in one statement (one round trip).
 function M.insert_steps(db, steps)
-  local marks = {}
-  for i = 1, #STEP_COLUMNS do marks[i] = "?" end
-  local sql = ("INSERT INTO %s (%s) VALUES (%s)"):format(db:quote_ident(M.STEPS),
-              table.concat(STEP_COLUMNS, ", "), table.concat(marks, ", "))
+  if #steps == 0 then return end
+  local row = "(?" .. string.rep(", ?", #STEP_COLUMNS - 1) .. ")"
+  local sql = ("INSERT INTO %s (%s) VALUES %s"):format(db:quote_ident(M.STEPS),
+              table.concat(STEP_COLUMNS, ", "), string.rep(row, #steps, ", "))
+  local values, n = {}, 0
   for _, st in ipairs(steps) do
-    local values = {}
-    for i, c in ipairs(STEP_COLUMNS) do values[i] = st[c] end
-    db:exec(sql, table.unpack(values, 1, #STEP_COLUMNS))
+    for _, c in ipairs(STEP_COLUMNS) do
+      n = n + 1
+      values[n] = st[c]
+    end
   end
+  db:exec(sql, table.unpack(values, 1, n))
 end
 
 function M.read_steps(db)
