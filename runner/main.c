@@ -50,6 +50,8 @@ enum {
     OPT_CLIENT_TIMEOUT,
     OPT_ROLE,
     OPT_VERSIONS,
+    OPT_DDL_LOCK_TIMEOUT,
+    OPT_LOCK_RETRIES,
 };
 
 /* Options only some commands take: command.extra is a mask of these. */
@@ -84,6 +86,8 @@ static const struct {
         {"memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT},                              \
         {"max-instructions", required_argument, NULL, OPT_MAX_INSTRUCTIONS},                      \
         {"step-timeout", required_argument, NULL, OPT_STEP_TIMEOUT},                              \
+        {"ddl-lock-timeout", required_argument, NULL, OPT_DDL_LOCK_TIMEOUT},                      \
+        {"lock-retries", required_argument, NULL, OPT_LOCK_RETRIES},                              \
         {"allow-path", required_argument, NULL, OPT_ALLOW_PATH},                                  \
         {"n9e-config", required_argument, NULL, OPT_N9E_CONFIG},                                  \
         {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},                            \
@@ -113,7 +117,14 @@ static const char COMMON_HELP[] =
     "  --lock-timeout SECS   wait at most SECS for the migration lock (default 60)\n"
     "  --memory-limit MIB    memory cap for scripts, in MiB (default 512; 0: none)\n"
     "  --max-instructions N  instruction budget per script step (default 0: none)\n"
-    "  --step-timeout SECS   time budget per script step (default 3600; 0: none)\n"
+    "  --step-timeout SECS   time budget per script step (default 3600; 0: none);\n"
+    "                        PostgreSQL: also each statement's statement_timeout\n"
+    "  --ddl-lock-timeout SECS  how long a statement of a step may wait for a table\n"
+    "                        lock before it gives up and the version is retried\n"
+    "                        (default 3; PostgreSQL lock_timeout, MySQL\n"
+    "                        lock_wait_timeout and innodb_lock_wait_timeout)\n"
+    "  --lock-retries N      retries of a version that gave up on a lock, with\n"
+    "                        backoff and jitter (default 5), then it fails (exit 1)\n"
     "  --allow-path DIR      let scripts read files under DIR (repeatable)\n"
     "  --skip-check NAME     skip one named precheck (run records it in history)\n"
     "  --disk-path DIR       measure free disk space there (the server's data directory\n"
@@ -363,8 +374,24 @@ int main(int argc, char **argv)
         case OPT_STEP_TIMEOUT:
             if (parse_number(optarg, 1e9, &num))
                 rc = usage_error(cmd, "--step-timeout wants seconds, got '%s'", optarg);
-            else
+            else {
                 ha.limits.max_seconds = num;
+                opts[nopts++] = (host_option){optname, optarg};
+            }
+            break;
+        case OPT_DDL_LOCK_TIMEOUT:
+            if (parse_number(optarg, 1e6, &num) || num < 0.001)
+                rc = usage_error(cmd, "--ddl-lock-timeout wants seconds (at least 0.001), got '%s'",
+                                 optarg);
+            else
+                opts[nopts++] = (host_option){optname, optarg};
+            break;
+        case OPT_LOCK_RETRIES:
+            if (parse_number(optarg, 1000, &num) || num != (double)(long)num)
+                rc = usage_error(cmd, "--lock-retries wants a whole number (0 to 1000), got '%s'",
+                                 optarg);
+            else
+                opts[nopts++] = (host_option){optname, optarg};
             break;
         case OPT_MIN_FREE_DISK:
             if (parse_number(optarg, 1e12, &num)) {

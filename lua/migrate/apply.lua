@@ -13,6 +13,7 @@ local failpoint = require("migrate.failpoint")
 local checks = require("migrate.checks")
 local history = require("migrate.history")
 local journal = require("migrate.journal")
+local locks = require("migrate.locks")
 local json = require("migrate.json")
 local schema = require("migrate.schema")
 local log = require("migrate.log")
@@ -163,6 +164,8 @@ local function context(s, plan, step)
 end
 
 --- Turn any error from a step into the report every output path uses.
+local lock_retry -- below
+
 local function describe(err, s, step)
   local e = type(err) == "table" and err or { message = tostring(err) }
   local text = errors.text(e)
@@ -180,7 +183,7 @@ local function describe(err, s, step)
     version = s.version, script = s.name, step = step, line = line, kind = e.kind,
     sqlstate = (e.sqlstate ~= "" and e.sqlstate) or nil,
     message = ("version %s (%s) failed in %s%s: %s"):format(s.version, s.name, step, where, text),
-    cause = text,
+    cause = text, lock_wait = locks.is_conflict(e),
   }
 end
 
@@ -195,10 +198,13 @@ local function run_step(conn, s, plan, step, read_only, jv)
   -- "guard": inside a transaction that MySQL cannot make read-only, the
   -- statement guard alone keeps the step from writing
   local engine_read_only = read_only and read_only ~= "guard"
+  local lopts = plan.lock_opts or {}
+  local restore = locks.override(conn, locks.timeout_for(s, step, lopts), locks.timeout_for(nil, step, lopts))
   if engine_read_only then conn:set_read_only(true) end
   local ok, err = sandbox.call(fn, M.script_handle(conn, step, not read_only and jv or nil, touched, read_only),
                                context(s, plan, step))
   if engine_read_only then conn:set_read_only(false) end
+  restore()
   local ms = math.floor((sys.monotonic() - t0) * 1000 + 0.5)
   log.debug("step", ("%s %s: %s in %d ms"):format(s.version, step, ok and "ok" or "failed", ms),
             { version = s.version, step = step, ok = ok, duration_ms = ms, rows = touched.rows })
@@ -331,6 +337,19 @@ local function rolled_back(conn, s, started, ms, report, plan)
 end
 
 --- Apply one version inside a savepoint.  Returns true or false, report.
+--- After a version that gave up waiting for a lock was rolled back: who
+--- held it, and whether the caller will try again (then nothing is
+--- recorded; the wait is logged).  The last attempt's report names them.
+lock_retry = function(conn, report, plan)
+  if not report.lock_wait then return false end
+  report.blockers = locks.blockers(conn)
+  if plan.lock_attempt and plan.lock_attempt.left > 0 then return true end
+  local tries = plan.lock_attempt and plan.lock_attempt.made or 1
+  report.message = report.message .. ("; gave up after %d attempt(s)"):format(tries)
+    .. (#report.blockers > 0 and ("; the lock was held by " .. locks.describe(report.blockers)) or "")
+  return false
+end
+
 --- own_tx: the version has the transaction to itself (PostgreSQL, which
 --- commits each version), so a failure rolls that back and no savepoint
 --- is needed: two round trips fewer per version.
@@ -354,6 +373,7 @@ local function apply_version(conn, s, plan, own_tx)
     conn:rollback_to("n9e_version")
     conn:release("n9e_version")
   end
+  if lock_retry(conn, report, plan) then return false, report end
   return false, rolled_back(conn, s, started, ms, report, plan)
 end
 
@@ -401,6 +421,7 @@ local function apply_version_journaled(conn, s, plan)
     log.error("version.unrestored", report.message, { version = s.version })
     return false, report
   end
+  if lock_retry(conn, report, plan) then return false, report end
   return false, rolled_back(conn, s, started, ms, report, plan)
 end
 
@@ -448,7 +469,10 @@ function M.run(conn, scripts, opts)
   -- a version is held by the journal on MySQL, and on PostgreSQL when it
   -- declares transaction = false (CREATE INDEX CONCURRENTLY ...)
   local function journaled(s) return mysql or (conn.dialect == "postgres" and not s.transaction) end
+  local lock_opts = { ddl_lock_timeout = opts.ddl_lock_timeout or locks.DEFAULT_TIMEOUT,
+                      lock_retries = opts.lock_retries or locks.DEFAULT_RETRIES }
   local ok, result = pcall(function()
+    if not lock_is_tx then locks.apply(conn, lock_opts.ddl_lock_timeout, opts.step_timeout) end
     local recovered = (not lock_is_tx) and M.recover(conn) or {}
     if not lock_is_tx and not mysql then conn:begin() end
     local managed = history.exists(conn)
@@ -479,6 +503,7 @@ function M.run(conn, scripts, opts)
       return res
     end
     plan.last = plan.pending[#plan.pending].version
+    plan.lock_opts = lock_opts
     history.ensure(conn)
     plan.steps = {}
     for _, r in ipairs(results) do -- an operator's override is part of the record
@@ -501,10 +526,20 @@ function M.run(conn, scripts, opts)
       local outside = journaled(s)
       if outside and conn:in_transaction() then conn:commit() end
       local done, info
-      if outside then
-        done, info = apply_version_journaled(conn, s, plan)
-      else
-        done, info = apply_version(conn, s, plan, own_tx)
+      local retries = locks.retries_for(s, lock_opts)
+      plan.lock_attempt = { made = 0, left = retries }
+      while true do
+        plan.lock_attempt.made = plan.lock_attempt.made + 1
+        if outside then
+          done, info = apply_version_journaled(conn, s, plan)
+        else
+          done, info = apply_version(conn, s, plan, own_tx)
+        end
+        if done or not info.lock_wait or plan.lock_attempt.left == 0 then break end
+        plan.lock_attempt.left = plan.lock_attempt.left - 1
+        if conn:in_transaction() and own_tx then conn:commit() end -- no lock held while waiting
+        locks.wait_before_retry(s, plan.lock_attempt.made, retries, info, info.blockers or {})
+        if own_tx and not conn:in_transaction() then conn:begin() end
       end
       if outside and not mysql and not conn:in_transaction() then conn:begin() end
       if not done then
@@ -543,6 +578,11 @@ local function locked(conn, opts, fn)
   take_lock(conn, opts)
   local lock_is_tx, mysql = conn:in_transaction(), conn.dialect == "mysql"
   local ok, res = pcall(function()
+    -- rollback, baseline and repair wait for locks as briefly as run does
+    -- (without retries: a refused lock fails the command, which can be rerun)
+    if not lock_is_tx then
+      locks.apply(conn, opts.ddl_lock_timeout or locks.DEFAULT_TIMEOUT, opts.step_timeout)
+    end
     local recovered = not lock_is_tx and M.recover(conn) or {}
     if not lock_is_tx and not mysql then conn:begin() end
     local r = fn(lock_is_tx, mysql, recovered)

@@ -57,6 +57,9 @@ local function settings(a)
     scripts_dir = o.scripts,
     allowed_paths = a.opts_list["allow-path"] or {},
     lock_timeout = number_opt(o, "lock-timeout", 60),
+    ddl_lock_timeout = number_opt(o, "ddl-lock-timeout", 3),
+    lock_retries = math.tointeger(number_opt(o, "lock-retries", 5)),
+    step_timeout = number_opt(o, "step-timeout", 3600),
     to = o.to,
     expect = o.expect,
     wait_for = o["for"],
@@ -109,7 +112,9 @@ local commands = {}
 function commands.run(s)
   local conn <close> = open_db(s)
   local list = load_scripts(s, conn)
-  local r = apply.run(conn, list, { to = s.to, lock_timeout = s.lock_timeout, checks = s.checks })
+  local r = apply.run(conn, list, { to = s.to, lock_timeout = s.lock_timeout, checks = s.checks,
+                                    ddl_lock_timeout = s.ddl_lock_timeout, lock_retries = s.lock_retries,
+                                    step_timeout = s.step_timeout })
   for _, v in ipairs(r.recovered or {}) do
     if not s.json then say("recovered interrupted version %s", v) end
   end
@@ -403,7 +408,9 @@ end
 function commands.rollback(s)
   if not s.to then errors.raise(errors.USAGE, "rollback needs --to VERSION") end
   local conn <close> = open_db(s)
-  local r = apply.rollback(conn, load_scripts(s, conn), { to = s.to, lock_timeout = s.lock_timeout })
+  local r = apply.rollback(conn, load_scripts(s, conn), { to = s.to, lock_timeout = s.lock_timeout,
+                                                         ddl_lock_timeout = s.ddl_lock_timeout,
+                                                         step_timeout = s.step_timeout })
   if s.json then
     emit_json({ ok = r.exit == 0, command = "rollback", outcome = r.outcome, from = r.from,
                 current = r.current, target = r.target, rolled_back = json.array(r.rolled_back),

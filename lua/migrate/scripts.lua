@@ -11,7 +11,7 @@ local M = {}
 
 local STEPS = { "precheck", "up", "convert", "verify", "down" }
 local KNOWN = { version = true, description = true, dialects = true, transaction = true,
-                min_from = true, rewrites = true,
+                min_from = true, rewrites = true, lock_timeout = true, lock_retries = true,
                 precheck = true, up = true, convert = true, verify = true, down = true }
 
 --- Sources: list of { name = display name, text = contents }.
@@ -70,6 +70,23 @@ local function validate(m, name)
   end
   if m.rewrites ~= nil and type(m.rewrites) ~= "table" then
     return nil, ("script %s: rewrites must be a list of table names"):format(name)
+  end
+  local lt = m.lock_timeout
+  local function seconds(x) return type(x) == "number" and x > 0 end
+  if lt ~= nil and not seconds(lt) then
+    local ok = type(lt) == "table"
+    for k, x in pairs(type(lt) == "table" and lt or {}) do
+      if not (k == "up" or k == "convert" or k == "verify" or k == "down" or k == "precheck") or not seconds(x) then
+        ok = false
+      end
+    end
+    if not ok then
+      return nil, ("script %s: lock_timeout must be seconds, or a table of seconds per step "
+        .. "({ up = 10, convert = 2 })"):format(name)
+    end
+  end
+  if m.lock_retries ~= nil and (math.type(m.lock_retries) ~= "integer" or m.lock_retries < 0) then
+    return nil, ("script %s: lock_retries must be a whole number, 0 or more"):format(name)
   end
   if m.dialects ~= nil and type(m.dialects) ~= "table" then
     return nil, ("script %s: dialects must be a list such as {\"sqlite\"}"):format(name)

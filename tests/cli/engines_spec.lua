@@ -441,3 +441,113 @@ describe("instance gating on " .. ENGINE, function()
     assert.matches("wait needs %-%-for VERSION", err)
   end)
 end)
+
+if ENGINE ~= "sqlite" then
+  -- A second connection holds a transaction open on t; the migration
+  -- ALTERs t; a third connection reads t in a loop meanwhile.  The reads
+  -- must never queue behind the waiting ALTER for longer than the lock
+  -- timeout (plus a margin); the migration retries, then either succeeds
+  -- once the holder commits or fails cleanly, naming it.
+  describe("DDL under live traffic on " .. ENGINE, function()
+    local LOCK_TIMEOUT, MARGIN = 1, 0.6
+    local function lock_scripts()
+      write("l/v1.lua", [[return { version = "1.0.0", description = "t",
+        up = function(db)
+          db:exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v VARCHAR(20))")
+          db:exec("INSERT INTO t (id, v) VALUES (1, 'a'), (2, 'b')")
+        end }]])
+      write("l/v2.lua", [[return { version = "1.1.0", description = "alter t",
+        up = function(db) db:exec("ALTER TABLE t ADD COLUMN w INTEGER") end }]])
+      local code, _, err = mig("run --scripts l --to 1.0.0")
+      assert.are.equal(0, code, err)
+    end
+    local function hold(conn)
+      conn:begin()
+      assert.are.equal(2, math.tointeger(tonumber(conn:scalar("SELECT COUNT(*) FROM t"))))
+      return tostring(conn:scalar(ENGINE == "postgres" and "SELECT pg_backend_pid()" or "SELECT CONNECTION_ID()"))
+    end
+    local function start(args)
+      os.execute(("cd %s && ( %s run --scripts l --ddl-lock-timeout %d %s --log-file locks.jsonl %s "
+        .. ">run.out 2>run.err; echo $? >run.rc ) &"):format(q(work), q(BIN), LOCK_TIMEOUT, args, target_args()))
+    end
+    local function rc()
+      local f = io.open(work .. "/run.rc")
+      if not f then return nil end
+      local r = f:read("l")
+      f:close()
+      return r
+    end
+    -- reads t until done() holds; the longest read, in seconds
+    local function read_loop(reader, done)
+      local worst = 0
+      repeat
+        local t0 = sys.monotonic()
+        reader:scalar("SELECT COUNT(*) FROM t")
+        worst = math.max(worst, sys.monotonic() - t0)
+        sys.sleep(0.02)
+      until done()
+      return worst
+    end
+    local function lock_waits()
+      local out = {}
+      for line in io.lines(work .. "/locks.jsonl") do
+        local ev = require("cjson").decode(line)
+        if ev.event == "lock.wait" then out[#out + 1] = ev end
+      end
+      return out
+    end
+
+    it("waits briefly, retries with backoff, and succeeds once the holder commits", function()
+      lock_scripts()
+      local holder, reader = db.open(), db.open()
+      local holder_id = hold(holder)
+      local t0 = sys.monotonic()
+      start("--lock-retries 6")
+      local worst = read_loop(reader, function() return sys.monotonic() - t0 > 3.5 end)
+      assert.is_nil(rc()) -- still retrying: the holder has not let go
+      holder:commit()
+      worst = math.max(worst, read_loop(reader, function() return rc() ~= nil or sys.monotonic() - t0 > 90 end))
+      holder:close()
+      reader:close()
+      assert.are.equal("0", rc(), io.open(work .. "/run.err"):read("a"))
+      assert.is_true(db:column_exists("t", "w"))
+      assert.is_true(worst < LOCK_TIMEOUT + MARGIN, ("a read waited %.2f s"):format(worst))
+      local waits = lock_waits()
+      assert.is_true(#waits >= 1)
+      assert.are.equal(holder_id, tostring(math.tointeger(waits[1].blockers[1].id)))
+      assert.matches("retry 1 of 6", waits[1].msg, 1, true)
+      assert.is_true(waits[1].delay_s >= 0.5 and waits[1].delay_s <= 1)
+      local h = testing.history(db)
+      assert.are.equal("1.1.0:applied", h[#h].version .. ":" .. h[#h].outcome)
+    end)
+
+    it("gives up after the retries, rolls back, and names the session holding the lock", function()
+      lock_scripts()
+      local holder, reader = db.open(), db.open()
+      local holder_id = hold(holder)
+      local t0 = sys.monotonic()
+      start("--lock-retries 2")
+      local worst = read_loop(reader, function() return rc() ~= nil or sys.monotonic() - t0 > 90 end)
+      holder:rollback()
+      holder:close()
+      reader:close()
+      local err = io.open(work .. "/run.err"):read("a")
+      assert.are.equal("1", rc(), err)
+      assert.matches("failed in up at line 2: .*gave up after 3 attempt%(s%); the lock was held by session "
+                     .. holder_id .. " ", err)
+      assert.is_true(worst < LOCK_TIMEOUT + MARGIN, ("a read waited %.2f s"):format(worst))
+      assert.are.equal(2, #lock_waits())
+      assert.is_false(db:column_exists("t", "w"))
+      local h = testing.history(db)
+      assert.are.equal("1.1.0:rolled_back", h[#h].version .. ":" .. h[#h].outcome)
+      assert.are.equal(1, #(function()
+        local n = {}
+        for _, r in ipairs(h) do if r.version == "1.1.0" then n[#n + 1] = r end end
+        return n
+      end)()) -- one record for the version, not one per attempt
+      if ENGINE == "mysql" then
+        assert.are.equal(0, math.tointeger(tonumber(db:scalar("SELECT COUNT(*) FROM n9e_migrate_journal"))))
+      end
+    end)
+  end)
+end

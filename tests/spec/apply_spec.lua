@@ -532,6 +532,10 @@ describe("apply protocol", function()
                           "transaction may only be false" },
       not_table = { "return 42", "must return a table, got number" },
       unknown_field = { "return { version = '1.0.0', up = function() end, upp = 1 }", "unknown field 'upp'" },
+      bad_lock_timeout = { "return { version = '1.0.0', up = function() end, lock_timeout = { upp = 2 } }",
+                           "lock_timeout must be seconds, or a table of seconds per step" },
+      bad_lock_retries = { "return { version = '1.0.0', up = function() end, lock_retries = 1.5 }",
+                           "lock_retries must be a whole number" },
       top_level_error = { "error('at load')", "does not load: .*at load" },
       sandbox_at_load = { "os.execute('touch /tmp/x')", "os.execute is not available" },
     }) do
