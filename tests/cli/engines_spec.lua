@@ -521,6 +521,24 @@ if ENGINE ~= "sqlite" then
       assert.are.equal("1.1.0:applied", h[#h].version .. ":" .. h[#h].outcome)
     end)
 
+    it("lets a script's step wait less than the run does (lock_timeout = { up = S })", function()
+      lock_scripts()
+      write("l/v2.lua", [[return { version = "1.1.0", description = "alter t", lock_timeout = { up = 1 },
+        up = function(db) db:exec("ALTER TABLE t ADD COLUMN w INTEGER") end }]])
+      local holder = db.open()
+      hold(holder)
+      local t0 = sys.monotonic()
+      -- the run's own wait would be 60 s; the script's step gives up after 1
+      local code, _, err = mig("run --scripts l --ddl-lock-timeout 60 --lock-retries 0")
+      local took = sys.monotonic() - t0
+      holder:rollback()
+      holder:close()
+      assert.are.equal(1, code, err)
+      assert.matches("gave up after 1 attempt%(s%)", err)
+      assert.is_true(took < 1 + 5, ("took %.1f s"):format(took))
+      assert.is_false(db:column_exists("t", "w"))
+    end)
+
     it("gives up after the retries, rolls back, and names the session holding the lock", function()
       lock_scripts()
       local holder, reader = db.open(), db.open()
