@@ -163,9 +163,9 @@ local function context(s, plan, step)
   }
 end
 
---- Turn any error from a step into the report every output path uses.
 local lock_retry -- below
 
+--- Turn any error from a step into the report every output path uses.
 local function describe(err, s, step)
   local e = type(err) == "table" and err or { message = tostring(err) }
   local text = errors.text(e)
@@ -336,7 +336,6 @@ local function rolled_back(conn, s, started, ms, report, plan)
   return report
 end
 
---- Apply one version inside a savepoint.  Returns true or false, report.
 --- After a version that gave up waiting for a lock was rolled back: who
 --- held it, and whether the caller will try again (then nothing is
 --- recorded; the wait is logged).  The last attempt's report names them.
@@ -350,9 +349,10 @@ lock_retry = function(conn, report, plan)
   return false
 end
 
---- own_tx: the version has the transaction to itself (PostgreSQL, which
---- commits each version), so a failure rolls that back and no savepoint
---- is needed: two round trips fewer per version.
+--- Apply one version inside a savepoint, or, with own_tx, in the
+--- transaction it has to itself (PostgreSQL, which commits each version):
+--- a failure rolls that back and no savepoint is needed, two round trips
+--- fewer per version.  Returns true, info or false, report.
 local function apply_version(conn, s, plan, own_tx)
   local started, t0 = sys.now(), sys.monotonic()
   if not own_tx then conn:savepoint("n9e_version") end

@@ -84,12 +84,6 @@ local function write_sql(db, spec, types, n)
     t, table.concat(sets, ", "), rows, t, k)
 end
 
---- The rows of one batch, read whole (no server cursor: the batch is
---- bounded by its LIMIT), so no write happens while a cursor is open.
-local function read_batch(db, sql, ...)
-  return db:rows(sql, ...)
-end
-
 --- Without a writer from the runner: each write runs at once.
 local function direct_writer(db)
   local count
@@ -102,8 +96,9 @@ end
 --- db:rewrite(spec [, writer]).  writer = { send(sql, ...), wait() ->
 --- rows }: the write of batch k goes out with send, batch k+1 is mapped
 --- while the server runs it, and wait collects it before the connection
---- is used again (PostgreSQL: db:exec_send/exec_wait).  So the Lua work
---- and the server's work overlap instead of adding up.
+--- is used again (db:exec_send/exec_wait: libpq's asynchronous send,
+--- Connector/C's non-blocking API).  So the Lua work and the server's work
+--- overlap instead of adding up.
 function M.rewrite(db, spec, writer)
   writer = writer or direct_writer(db)
   local batch, types = valid_spec(db, spec)
@@ -163,9 +158,11 @@ function M.rewrite(db, spec, writer)
     end
   end
 
+  -- a batch is read whole, without a server cursor (its LIMIT bounds
+  -- it), so no write happens while a cursor is open
   local function read(sql, ...)
     stats.batches = stats.batches + 1
-    return read_batch(db, sql, ...)
+    return db:rows(sql, ...)
   end
 
   local function run()
