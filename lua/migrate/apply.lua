@@ -405,7 +405,7 @@ local function apply_version_journaled(conn, s, plan)
     else
       info = recorded_together(conn, function() return succeeded(conn, s, started, ms, plan) end)
     end
-    journal.finish(conn, s.version)
+    journal.finish(conn, s.version, jv)
     return true, info
   end
   pcall(function() if conn:in_transaction() then conn:rollback() end end)
@@ -613,7 +613,7 @@ local function rollback_version(conn, s, below, plan, journaled)
       if below then remember_schema(conn, below.version) end
     end
     if jv then recorded_together(conn, write) else write() end
-    if jv then journal.finish(conn, s.version .. "-down") else conn:release("n9e_version") end
+    if jv then journal.finish(conn, s.version .. "-down", jv) else conn:release("n9e_version") end
     log.info("version.rolled_down", ("rolled back %s in %d ms"):format(s.version, ms),
              { version = s.version, duration_ms = ms })
     return true, { version = s.version, duration_ms = ms }

@@ -81,7 +81,13 @@ end
 
 --- The DDL part of record_schema, for MySQL to run before the transaction
 --- that records (DDL would commit it).
+-- MySQL connections whose schema table is known to be there (asked once
+-- per version otherwise); MySQL's DDL commits at once, so no rollback can
+-- take the table away again, as one could on PostgreSQL and SQLite
+local schema_ensured = setmetatable({}, { __mode = "k" })
+
 function M.ensure_schema_table(db)
+  if schema_ensured[db] then return end
   if not db:table_exists(M.SCHEMA) then
     db:exec(([[CREATE TABLE %s (
   version VARCHAR(64) NOT NULL,
@@ -91,6 +97,7 @@ function M.ensure_schema_table(db)
   else
     M.widen_text(db, M.SCHEMA, "description")
   end
+  if db.dialect == "mysql" then schema_ensured[db] = true end
 end
 
 --- The column type for a text that can outgrow 64 KB (a schema description

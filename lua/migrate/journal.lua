@@ -59,9 +59,17 @@ local DIALECT = {
 local function sql_for(conn)
   return DIALECT[conn.dialect] or error("the journal does not support " .. tostring(conn.dialect), 0)
 end
+-- connections whose journal table is known to be there: every version
+-- asked again (two catalog queries each), and the journal is only ever
+-- created outside a transaction (MySQL; PostgreSQL transaction = false),
+-- so no rollback can take it away
+local ensured = setmetatable({}, { __mode = "k" })
+
 function M.ensure(conn)
+  if ensured[conn] then return end
   if conn:table_exists(M.TABLE) then
     history.widen_text(conn, M.TABLE, "statement") -- the schema snapshot is kept there
+    ensured[conn] = true
     return
   end
   local d = sql_for(conn)
@@ -77,6 +85,7 @@ function M.ensure(conn)
   state VARCHAR(16) NOT NULL,
   created_at VARCHAR(32) NOT NULL
 )%s]]):format(conn:quote_ident(M.TABLE), d.id, history.big_text(conn), d.table_suffix))
+  ensured[conn] = true
 end
 
 -- schema snapshots: migrate/schema.lua with the engine's own type names ----------
@@ -268,6 +277,7 @@ function Version:preimage(tbl)
   end
   local pre = self:shadow_name("n9e_pre_", tbl)
   local qt = c:quote_ident(tbl)
+  self.shadows = true
   local seq = self:record("preimage", tbl, "copy of " .. tbl,
                           { "DROP TABLE IF EXISTS " .. qt, d.rename(c, pre, tbl) },
                           { kind = "table", name = pre }, "started")
@@ -353,6 +363,7 @@ function Version:exec(exec, sql, ...)
     probe = { kind = "table", name = plan.to }
   elseif k == "drop_table" then
     if not c:table_exists(plan.table) then return 0 end
+    self.shadows = true
     local away = self:shadow_name("n9e_drop_", plan.table)
     local seq = self:record("drop_table", plan.table, sql, { d.rename(c, away, plan.table) },
                             { kind = "table", name = away }, "started")
@@ -457,7 +468,13 @@ function M.undo(conn, version)
 end
 
 --- A version that finished: drop its shadow tables and its journal.
-function M.finish(conn, version)
+--- jv: the version's journal when this process wrote it; then it is known
+--- whether there are shadow tables to drop, without reading the rows back.
+function M.finish(conn, version, jv)
+  if jv and not jv.shadows then
+    M.forget(conn, version)
+    return
+  end
   for _, r in ipairs(rows_of(conn, version)) do
     local probe = r.probe and json.decode(r.probe) or nil
     if (r.action == "preimage" or r.action == "drop_table") and probe and conn:table_exists(probe.name) then
