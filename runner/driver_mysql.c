@@ -625,24 +625,36 @@ static void bind_one(MYSQL_BIND *b, const db_value *v)
     }
 }
 
-/* Bind p[0..n) and execute. */
-static int bind_execute(MYSQL *my, MYSQL_STMT *st, const db_value *p, int n, db_error *err)
+/* Bind p[0..n).  *bind is the array the library reads at execute (NULL
+ * when there is nothing to bind); the caller frees it after executing. */
+static int bind_values(MYSQL *my, MYSQL_STMT *st, const db_value *p, int n, MYSQL_BIND **bind,
+                       db_error *err)
 {
+    *bind = NULL;
     unsigned long want = mysql_stmt_param_count(st);
     if (want != (unsigned long)(n < 0 ? 0 : n))
         return count_error(want, n, err);
-    MYSQL_BIND *b = NULL;
-    if (n > 0) {
-        b = calloc((size_t)n, sizeof *b);
-        if (!b)
-            return misuse(err, CR_OUT_OF_MEMORY, "out of memory");
-        for (int i = 0; i < n; i++)
-            bind_one(&b[i], &p[i]);
-        if (mysql_stmt_bind_param(st, b)) {
-            free(b);
-            return stmt_fail(my, st, err);
-        }
+    if (n <= 0)
+        return DB_OK;
+    MYSQL_BIND *b = calloc((size_t)n, sizeof *b);
+    if (!b)
+        return misuse(err, CR_OUT_OF_MEMORY, "out of memory");
+    for (int i = 0; i < n; i++)
+        bind_one(&b[i], &p[i]);
+    if (mysql_stmt_bind_param(st, b)) {
+        free(b);
+        return stmt_fail(my, st, err);
     }
+    *bind = b;
+    return DB_OK;
+}
+
+/* Bind p[0..n) and execute. */
+static int bind_execute(MYSQL *my, MYSQL_STMT *st, const db_value *p, int n, db_error *err)
+{
+    MYSQL_BIND *b;
+    if (bind_values(my, st, p, n, &b, err) != DB_OK)
+        return DB_ERR;
     int rc = mysql_stmt_execute(st) ? stmt_fail(my, st, err) : DB_OK;
     free(b);
     return rc;
@@ -652,8 +664,10 @@ static int bind_execute(MYSQL *my, MYSQL_STMT *st, const db_value *p, int n, db_
  * NULL with DB_ERR, or NULL with RC_UNSUPPORTED when the server cannot
  * prepare this kind of statement and there is nothing to bind, or NULL
  * with RC_NO_CURSOR when it refused the cursor asked for (nothing ran). */
-static int prepare_execute(db_conn *c, const char *sql, size_t len, const db_value *p, int n,
-                           int cursor, MYSQL_STMT **out, db_error *err)
+/* Prepare sql[0..len): *out, or NULL with DB_ERR or RC_UNSUPPORTED (as
+ * prepare_execute says). */
+static int prepare_only(db_conn *c, const char *sql, size_t len, int n, int cursor,
+                        MYSQL_STMT **out, db_error *err)
 {
     *out = NULL;
     MYSQL_STMT *st = mysql_stmt_init(c->my);
@@ -671,6 +685,18 @@ static int prepare_execute(db_conn *c, const char *sql, size_t len, const db_val
         mysql_stmt_close(st);
         return rc;
     }
+    *out = st;
+    return DB_OK;
+}
+
+static int prepare_execute(db_conn *c, const char *sql, size_t len, const db_value *p, int n,
+                           int cursor, MYSQL_STMT **out, db_error *err)
+{
+    *out = NULL;
+    MYSQL_STMT *st;
+    int prc = prepare_only(c, sql, len, n, cursor, &st, err);
+    if (prc != DB_OK)
+        return prc;
     if (bind_execute(c->my, st, p, n, err) != DB_OK) {
         int rc = cursor && mysql_stmt_errno(st) == ER_SP_BAD_CURSOR_SELECT ? RC_NO_CURSOR : DB_ERR;
         mysql_stmt_close(st);
@@ -772,6 +798,41 @@ static void remember(db_conn *c, const char *sql, size_t len)
     }
 }
 
+/* The prepared statement for sql[0..len), and the slot to keep it in
+ * once it has run (NULL: close it).  A row-changing statement is
+ * remembered the first time it is seen and kept prepared from the second
+ * on.  RC_UNSUPPORTED as prepare_execute says. */
+static int statement_for(db_conn *c, const char *sql, size_t len, int n, MYSQL_STMT **st,
+                         stmt_slot **slot, db_error *err)
+{
+    *slot = NULL;
+    if (reusable(sql)) {
+        *slot = find_slot(c, sql, len);
+        if (!*slot) {
+            remember(c, sql, len); /* first sighting: run once, not kept */
+        } else if ((*slot)->st) {
+            *st = (*slot)->st;
+            return DB_OK;
+        }
+    }
+    return prepare_only(c, sql, len, n, 0, st, err);
+}
+
+/* After st ran with outcome rc: a kept statement stays kept, unless a
+ * client error (the handle may be gone) empties its slot; a new one is
+ * kept if it has a slot and ran, else closed. */
+static void after_run(stmt_slot *slot, MYSQL_STMT *st, int rc)
+{
+    if (slot && slot->st == st) {
+        if (rc != DB_OK && mysql_stmt_errno(st) >= 2000)
+            forget_slot(slot);
+    } else if (slot && rc == DB_OK) {
+        slot->st = st;
+    } else {
+        mysql_stmt_close(st);
+    }
+}
+
 static int my_exec(db_conn *c, const char *sql, const db_value *p, int n, int64_t *affected,
                    db_error *err)
 {
@@ -780,55 +841,18 @@ static int my_exec(db_conn *c, const char *sql, const db_value *p, int n, int64_
         *affected = 0;
     if (statement_text(sql, &len, err) != DB_OK)
         return DB_ERR;
-    stmt_slot *slot = reusable(sql) ? find_slot(c, sql, len) : NULL;
-    if (slot && slot->st) {
-        int rc = bind_execute(c->my, slot->st, p, n, err);
-        if (rc == DB_OK)
-            rc = drain_stmt(c->my, slot->st, affected, err);
-        if (rc != DB_OK && mysql_stmt_errno(slot->st) >= 2000) /* a client error: the handle may be gone */
-            forget_slot(slot);
-        return rc;
-    }
+    stmt_slot *slot;
     MYSQL_STMT *st = NULL;
-    int rc = prepare_execute(c, sql, len, p, n, 0, &st, err);
+    int rc = statement_for(c, sql, len, n, &st, &slot, err);
     if (rc == RC_UNSUPPORTED) /* e.g. PREPARE, or old servers' admin commands */
         return plain_exec(c, sql, len, affected, err);
     if (rc != DB_OK)
         return DB_ERR;
-    rc = drain_stmt(c->my, st, affected, err);
-    if (slot && rc == DB_OK) { /* the second sighting: keep it */
-        slot->st = st;
-        return rc;
-    }
-    mysql_stmt_close(st);
-    if (!slot && reusable(sql))
-        remember(c, sql, len);
+    rc = bind_execute(c->my, st, p, n, err);
+    if (rc == DB_OK)
+        rc = drain_stmt(c->my, st, affected, err);
+    after_run(slot, st, rc);
     return rc;
-}
-
-/* The prepared statement for sql: from its slot, or prepared now (and
- * *slot says where to keep it afterwards, if anywhere). */
-static MYSQL_STMT *statement_for(db_conn *c, const char *sql, size_t len, stmt_slot **slot,
-                                 db_error *err)
-{
-    *slot = reusable(sql) ? find_slot(c, sql, len) : NULL;
-    if (*slot && (*slot)->st)
-        return (*slot)->st;
-    if (!*slot && reusable(sql)) {
-        remember(c, sql, len);
-        *slot = find_slot(c, sql, len); /* kept from the first sighting on */
-    }
-    MYSQL_STMT *st = mysql_stmt_init(c->my);
-    if (!st) {
-        conn_fail(c->my, err);
-        return NULL;
-    }
-    if (mysql_stmt_prepare(st, sql, (unsigned long)len)) {
-        prepare_fail(c->my, st, sql, len, err);
-        mysql_stmt_close(st);
-        return NULL;
-    }
-    return st;
 }
 
 static int my_exec_send(db_conn *c, const char *sql, const db_value *p, int n, db_error *err)
@@ -839,26 +863,15 @@ static int my_exec_send(db_conn *c, const char *sql, const db_value *p, int n, d
     if (statement_text(sql, &len, err) != DB_OK)
         return DB_ERR;
     stmt_slot *slot;
-    MYSQL_STMT *st = statement_for(c, sql, len, &slot, err);
-    if (!st)
+    MYSQL_STMT *st = NULL;
+    int rc = statement_for(c, sql, len, n, &st, &slot, err);
+    if (rc == RC_UNSUPPORTED)
+        return misuse(err, ER_UNSUPPORTED_PS, "this statement cannot be prepared: run it with exec");
+    if (rc != DB_OK)
         return DB_ERR;
-    unsigned long want = mysql_stmt_param_count(st);
-    MYSQL_BIND *b = n > 0 ? calloc((size_t)n, sizeof *b) : NULL;
-    int rc = DB_OK;
-    if (want != (unsigned long)(n < 0 ? 0 : n))
-        rc = count_error(want, n, err);
-    else if (n > 0 && !b)
-        rc = misuse(err, CR_OUT_OF_MEMORY, "out of memory");
-    else {
-        for (int i = 0; i < n; i++)
-            bind_one(&b[i], &p[i]);
-        if (n > 0 && mysql_stmt_bind_param(st, b))
-            rc = stmt_fail(c->my, st, err);
-    }
-    if (rc != DB_OK) {
-        free(b);
-        if (!slot || slot->st != st)
-            mysql_stmt_close(st);
+    MYSQL_BIND *b;
+    if (bind_values(c->my, st, p, n, &b, err) != DB_OK) {
+        after_run(slot, st, DB_ERR);
         return DB_ERR;
     }
     c->sent = st;
@@ -909,17 +922,10 @@ static int my_exec_wait(db_conn *c, int64_t *affected, db_error *err)
     MYSQL_STMT *st = c->sent;
     int rc = c->sent_ret ? stmt_fail(c->my, st, err) : drain_stmt(c->my, st, affected, err);
     free(c->sent_bind);
-    stmt_slot *slot = c->sent_slot;
+    after_run(c->sent_slot, st, rc);
     c->sent = NULL;
     c->sent_bind = NULL;
     c->sent_slot = NULL;
-    if (slot && (rc == DB_OK || mysql_stmt_errno(st) < 2000)) {
-        slot->st = st; /* reused from now on */
-    } else {
-        if (slot && slot->st == st)
-            slot->st = NULL; /* a client error: the handle may be gone */
-        mysql_stmt_close(st);
-    }
     return rc;
 }
 
