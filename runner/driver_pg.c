@@ -839,12 +839,18 @@ static int prepare_slot(db_conn *c, stmt_slot *s, const char *pg_sql, db_error *
     return DB_OK;
 }
 
+/* libpq's PQsend* answer: 1 sent, 0 not (the connection says why). */
 static int sent(PGconn *pg, int ok, db_error *err)
 {
-    if (ok)
-        return DB_OK;
-    set_err(err, PQstatus(pg) == CONNECTION_BAD ? "08006" : "", PQerrorMessage(pg));
-    return DB_ERR;
+    return ok ? DB_OK : fail_res(pg, NULL, err);
+}
+
+static int send_prepared(db_conn *c, const stmt_slot *s, const pg_params *pp, db_error *err)
+{
+    return sent(c->pg,
+                PQsendQueryPrepared(c->pg, s->name, s->nparams, pp->values, pp->lengths,
+                                    pp->formats, 0),
+                err);
 }
 
 /* Send one parameterised statement through the extended protocol;
@@ -868,9 +874,7 @@ static int send_params(db_conn *c, const char *sql, const db_value *p, int n, st
         stmt_slot *s = find_slot(c, sql, len, pp.types, n);
         if (s && s->prepared) {
             *used = s;
-            rc = sent(c->pg,
-                      PQsendQueryPrepared(c->pg, s->name, n, pp.values, pp.lengths, pp.formats, 0),
-                      err);
+            rc = send_prepared(c, s, &pp, err);
             free(block);
             return rc;
         }
@@ -883,9 +887,7 @@ static int send_params(db_conn *c, const char *sql, const db_value *p, int n, st
     stmt_slot *s = rw.reusable && n > 0 ? find_slot(c, sql, len, pp.types, n) : NULL;
     if (s) { /* the second sighting */
         if (prepare_slot(c, s, rw.sql, err) == DB_OK)
-            rc = sent(c->pg,
-                      PQsendQueryPrepared(c->pg, s->name, n, pp.values, pp.lengths, pp.formats, 0),
-                      err);
+            rc = send_prepared(c, s, &pp, err);
     } else {
         if (rw.reusable && n > 0)
             remember(c, sql, len, pp.types, n);
@@ -905,7 +907,7 @@ static PGresult *collect(db_conn *c, db_error *err)
 {
     PGresult *res = PQgetResult(c->pg);
     if (!res) {
-        set_err(err, PQstatus(c->pg) == CONNECTION_BAD ? "08006" : "", PQerrorMessage(c->pg));
+        fail_res(c->pg, NULL, err);
         return NULL;
     }
     ExecStatusType st = PQresultStatus(res);
