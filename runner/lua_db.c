@@ -127,32 +127,39 @@ static conn_ud *check_conn(lua_State *L, int i)
 
 static int raise_db(lua_State *L, const db_driver *drv, const db_error *e, const char *sql);
 
-/* The sent statement's result: DB_OK with *affected, or DB_ERR with err. */
+/* A script's COMMIT/ROLLBACK would silently break the version's
+ * atomicity: refuse it loudly.  Always DB_ERR. */
+static int ended_runner_tx(db_error *err)
+{
+    snprintf(err->message, sizeof err->message,
+             "statement ended the runner's transaction; use db:tx() or savepoints instead");
+    err->sqlstate[0] = '\0';
+    return DB_ERR;
+}
+
+/* The sent statement's result: DB_OK with *affected, or DB_ERR with err.
+ * Where the driver has no exec_send the statement ran at the send. */
 static int wait_sent(conn_ud *c, int64_t *affected, db_error *err)
 {
     c->pending = 0;
-    if (!c->drv->exec_wait) {
+    int rc = DB_OK;
+    if (c->drv->exec_wait)
+        rc = c->drv->exec_wait(c->conn, affected, err);
+    else
         *affected = c->sent_affected;
-        return DB_OK;
-    }
-    int rc = c->drv->exec_wait(c->conn, affected, err);
-    if (rc == DB_OK && c->sent_in_tx && !c->drv->in_transaction(c->conn)) {
-        snprintf(err->message, sizeof err->message,
-                 "statement ended the runner's transaction; use db:tx() or savepoints instead");
-        err->sqlstate[0] = '\0';
-        rc = DB_ERR;
-    }
+    if (rc == DB_OK && c->sent_in_tx && !c->drv->in_transaction(c->conn))
+        rc = ended_runner_tx(err);
     return rc;
 }
 
-/* Raise the error of a statement that failed after exec_send.  The SQL is
- * copied to the stack first: raise_db does not return. */
 static void forget_sent(lua_State *L, conn_ud *c)
 {
     luaL_unref(L, LUA_REGISTRYINDEX, c->sent_ref);
     c->sent_ref = LUA_NOREF;
 }
 
+/* Raise the error of a statement that failed after exec_send, with its
+ * SQL (pushed first: raise_db does not return). */
 static int raise_sent(lua_State *L, conn_ud *c, const db_error *err)
 {
     lua_rawgeti(L, LUA_REGISTRYINDEX, c->sent_ref);
@@ -161,15 +168,16 @@ static int raise_sent(lua_State *L, conn_ud *c, const db_error *err)
     return raise_db(L, c->drv, err, lua_tostring(L, -1));
 }
 
-/* The connection, after the statement sent by exec_send (if any) is done:
- * its failure is raised here, by the next call, if exec_wait was skipped. */
-static void settle_sent(lua_State *L, conn_ud *c)
+/* Finish the statement sent by exec_send, if any: its failure is raised
+ * here, by the next call, if exec_wait was skipped; unless `discard`
+ * (rolling back drops its outcome, whatever it was). */
+static void settle_sent(lua_State *L, conn_ud *c, int discard)
 {
     if (!c->pending)
         return;
     db_error err = {0};
     int64_t affected;
-    if (wait_sent(c, &affected, &err) != DB_OK)
+    if (wait_sent(c, &affected, &err) != DB_OK && !discard)
         raise_sent(L, c, &err);
     forget_sent(L, c);
 }
@@ -177,20 +185,14 @@ static void settle_sent(lua_State *L, conn_ud *c)
 static conn_ud *check_idle(lua_State *L, int i)
 {
     conn_ud *c = check_conn(L, i);
-    settle_sent(L, c);
+    settle_sent(L, c, 0);
     return c;
 }
 
-/* Rolling back discards the sent statement's outcome, whatever it was. */
 static conn_ud *check_discarding(lua_State *L, int i)
 {
     conn_ud *c = check_conn(L, i);
-    if (c->pending) {
-        db_error err = {0};
-        int64_t affected;
-        (void)wait_sent(c, &affected, &err);
-        forget_sent(L, c);
-    }
+    settle_sent(L, c, 1);
     return c;
 }
 
@@ -314,11 +316,7 @@ static int conn_exec(lua_State *L)
     if (c->drv->exec(c->conn, sql, vals, n, &affected, &err) != DB_OK)
         return raise_db(L, c->drv, &err, sql);
     if (was_in_tx && !c->drv->in_transaction(c->conn)) {
-        /* A script's COMMIT/ROLLBACK would silently break the version's
-         * atomicity: refuse it loudly. */
-        snprintf(err.message, sizeof err.message,
-                 "statement ended the runner's transaction; use db:tx() or savepoints instead");
-        err.sqlstate[0] = '\0';
+        ended_runner_tx(&err);
         return raise_db(L, c->drv, &err, sql);
     }
     lua_pushinteger(L, (lua_Integer)affected);
@@ -346,11 +344,6 @@ static int conn_exec_send(lua_State *L)
     c->sent_in_tx = c->drv->in_transaction(c->conn);
     int rc = c->drv->exec_send ? c->drv->exec_send(c->conn, sql, vals, n, &err)
                                : c->drv->exec(c->conn, sql, vals, n, &c->sent_affected, &err);
-    if (rc == DB_OK && !c->drv->exec_send && c->sent_in_tx && !c->drv->in_transaction(c->conn)) {
-        snprintf(err.message, sizeof err.message,
-                 "statement ended the runner's transaction; use db:tx() or savepoints instead");
-        rc = DB_ERR;
-    }
     if (rc != DB_OK) {
         luaL_unref(L, LUA_REGISTRYINDEX, ref);
         return raise_db(L, c->drv, &err, sql);
@@ -444,7 +437,7 @@ static int cursor_fetch(lua_State *L)
         return 1;
     }
     if (cu->owner)
-        settle_sent(L, cu->owner);
+        settle_sent(L, cu->owner, 0);
     db_error err = {0};
     int rc = cu->drv->next(cu->cur, &err);
     if (rc == DB_DONE) {
