@@ -447,13 +447,19 @@ function M.recover(conn)
   return recovered
 end
 
---- The run-wide lock, or exit 5.
+--- The run-wide lock, or exit 5; then the short lock waits of what
+--- follows (run, rollback, baseline, repair): see migrate.locks.
 local function take_lock(conn, opts)
   if not conn:lock(M.LOCK_KEY, opts.lock_timeout) then
     errors.raise(errors.LOCK, ("lock not obtained within %g s: another runner holds it")
       :format(opts.lock_timeout))
   end
   log.debug("lock.acquired", "took the migration lock")
+  local ok, err = pcall(locks.apply, conn, opts.ddl_lock_timeout or locks.DEFAULT_TIMEOUT, opts.step_timeout)
+  if not ok then
+    pcall(conn.unlock, conn, M.LOCK_KEY)
+    error(err, 0)
+  end
 end
 
 --- Run the protocol.  opts: to, lock_timeout, scripts (sorted list).
@@ -472,7 +478,6 @@ function M.run(conn, scripts, opts)
   local lock_opts = { ddl_lock_timeout = opts.ddl_lock_timeout or locks.DEFAULT_TIMEOUT,
                       lock_retries = opts.lock_retries or locks.DEFAULT_RETRIES }
   local ok, result = pcall(function()
-    if not lock_is_tx then locks.apply(conn, lock_opts.ddl_lock_timeout, opts.step_timeout) end
     local recovered = (not lock_is_tx) and M.recover(conn) or {}
     if not lock_is_tx and not mysql then conn:begin() end
     local managed = history.exists(conn)
@@ -579,10 +584,7 @@ local function locked(conn, opts, fn)
   local lock_is_tx, mysql = conn:in_transaction(), conn.dialect == "mysql"
   local ok, res = pcall(function()
     -- rollback, baseline and repair wait for locks as briefly as run does
-    -- (without retries: a refused lock fails the command, which can be rerun)
-    if not lock_is_tx then
-      locks.apply(conn, opts.ddl_lock_timeout or locks.DEFAULT_TIMEOUT, opts.step_timeout)
-    end
+    -- (take_lock), without retries: a refused lock fails the command
     local recovered = not lock_is_tx and M.recover(conn) or {}
     if not lock_is_tx and not mysql then conn:begin() end
     local r = fn(lock_is_tx, mysql, recovered)

@@ -26,8 +26,9 @@ M.DEFAULT_RETRIES = 5
 M.BACKOFF_FIRST = 1 -- seconds before the first retry; doubles, with jitter
 M.BACKOFF_MAX = 30
 
--- what the connection is set to now, so that a step changes it only when
--- its value differs (one round trip per run, not per step)
+-- { seconds, statement_timeout } the connection is set to now, so that
+-- it is set again only when that differs (one round trip per run, not
+-- per step)
 local current = setmetatable({}, { __mode = "k" })
 
 --- The lock wait of one step of script s (its `lock_timeout`, a number or
@@ -49,25 +50,26 @@ local function ms(seconds) return ("%dms"):format(math.floor(seconds * 1000 + 0.
 --- session, outside any transaction: it covers the runner's own
 --- statements too, and costs one round trip per run, not per step.
 function M.apply(conn, seconds, statement_timeout)
-  local want = ("%s/%s"):format(seconds, statement_timeout or 0)
-  if current[conn] == want then return end
+  statement_timeout = statement_timeout or 0
+  local now = current[conn]
+  if now and now.seconds == seconds and now.statement_timeout == statement_timeout then return end
   if conn.dialect == "postgres" then
     assert(not conn:in_transaction(), "locks.apply inside a transaction would be undone by a rollback")
     conn:scalar("SELECT pg_catalog.set_config('lock_timeout', ?, false), "
                 .. "pg_catalog.set_config('statement_timeout', ?, false)",
-                ms(math.max(0.001, seconds)), ms(statement_timeout or 0))
+                ms(math.max(0.001, seconds)), ms(statement_timeout))
   elseif conn.dialect == "mysql" then
     local whole = math.max(1, math.ceil(seconds)) -- MySQL counts whole seconds
     conn:exec("SET SESSION lock_wait_timeout = ?, SESSION innodb_lock_wait_timeout = ?", whole, whole)
   end
-  current[conn] = want
+  current[conn] = { seconds = seconds, statement_timeout = statement_timeout }
 end
 
 --- A step whose script asks for another lock wait: returns a function
 --- that puts the run's back.  PostgreSQL sets it for the transaction only
 --- (SET LOCAL), which ends with the version anyway.
 function M.override(conn, seconds, run_seconds)
-  if seconds == run_seconds then return function() end end
+  if seconds == run_seconds or conn.dialect == "sqlite" then return function() end end
   if conn.dialect == "postgres" and conn:in_transaction() then
     conn:scalar("SELECT pg_catalog.set_config('lock_timeout', ?, true)", ms(math.max(0.001, seconds)))
     return function()
@@ -75,16 +77,10 @@ function M.override(conn, seconds, run_seconds)
         pcall(conn.scalar, conn, "SELECT pg_catalog.set_config('lock_timeout', ?, true)", ms(run_seconds))
       end
     end
-  elseif conn.dialect == "mysql" or conn.dialect == "postgres" then
-    local saved = current[conn]
-    current[conn] = nil
-    M.apply(conn, seconds)
-    return function()
-      current[conn] = nil
-      pcall(M.apply, conn, run_seconds, saved and tonumber(saved:match("/(.*)$")) or nil)
-    end
   end
-  return function() end
+  local statement_timeout = current[conn] and current[conn].statement_timeout
+  M.apply(conn, seconds, statement_timeout)
+  return function() pcall(M.apply, conn, run_seconds, statement_timeout) end
 end
 
 --- Whether an error is a lock that was not granted in time (or a
