@@ -751,7 +751,23 @@ static int resolve_target(lua_State *L, const char *text, int opts, db_target *t
     return 0;
 }
 
-/* n9e.db.open(dsn [, {read_only=, n9e_config=, password_file=}])
+/* Point the target at another database of the same server (SQLite: another
+ * file), keeping host, user and password: `rehearse` opens its scratch copy
+ * this way, so the password never passes through Lua. */
+static int retarget(db_target *t, const char *database)
+{
+    char **field = strcmp(t->engine, "sqlite") == 0 ? &t->path : &t->dbname;
+    size_t len = strlen(database) + 1;
+    char *copy = malloc(len);
+    if (!copy)
+        return -1;
+    memcpy(copy, database, len);
+    free(*field);
+    *field = copy;
+    return 0;
+}
+
+/* n9e.db.open(dsn [, {read_only=, n9e_config=, password_file=, database=}])
  * -> connection | raises {kind="dsn"|"connect", message} */
 static int db_open(lua_State *L)
 {
@@ -772,6 +788,11 @@ static int db_open(lua_State *L)
     if (resolve_target(L, text, 2, &t, msg, sizeof msg) != 0) {
         lua_pushfstring(L, "bad connection string: %s", msg);
         return raise_open(L, "dsn", lua_tostring(L, -1));
+    }
+    const char *database = opt_string(L, 2, "database");
+    if (database && retarget(&t, database) != 0) {
+        dsn_free(&t);
+        return luaL_error(L, "out of memory");
     }
     const db_driver *drv = driver_for(t.engine);
     if (!drv) {

@@ -52,10 +52,12 @@ enum {
     OPT_VERSIONS,
     OPT_DDL_LOCK_TIMEOUT,
     OPT_LOCK_RETRIES,
+    OPT_BIG_TABLE_ROWS,
+    OPT_SAMPLE_ROWS,
 };
 
 /* Options only some commands take: command.extra is a mask of these. */
-enum { X_TO = 1, X_SPEC_DIR = 2, X_EXPECT = 4, X_WAIT = 8, X_SERVE = 16, X_TOKEN = 32 };
+enum { X_TO = 1, X_SPEC_DIR = 2, X_EXPECT = 4, X_WAIT = 8, X_SERVE = 16, X_TOKEN = 32, X_REHEARSE = 64 };
 
 static const struct {
     int mask;
@@ -72,6 +74,7 @@ static const struct {
     {X_SERVE, {"client-timeout", required_argument, NULL, OPT_CLIENT_TIMEOUT}},
     {X_TOKEN, {"role", required_argument, NULL, OPT_ROLE}},
     {X_TOKEN, {"versions", required_argument, NULL, OPT_VERSIONS}},
+    {X_REHEARSE, {"sample-rows", required_argument, NULL, OPT_SAMPLE_ROWS}},
 };
 #define N_EXTRA (sizeof extra_options / sizeof *extra_options)
 
@@ -94,6 +97,7 @@ static const struct {
         {"skip-check", required_argument, NULL, OPT_SKIP_CHECK},                                  \
         {"disk-path", required_argument, NULL, OPT_DISK_PATH},                                    \
         {"min-free-disk", required_argument, NULL, OPT_MIN_FREE_DISK},                            \
+        {"big-table-rows", required_argument, NULL, OPT_BIG_TABLE_ROWS},                          \
         {"quiet", no_argument, NULL, 'q'}, {"verbose", no_argument, NULL, 'v'},                   \
         {"help", no_argument, NULL, 'h'}
 
@@ -130,6 +134,10 @@ static const char COMMON_HELP[] =
     "  --disk-path DIR       measure free disk space there (the server's data directory\n"
     "                        when it is local; SQLite: the database's directory)\n"
     "  --min-free-disk MIB   free space to keep beyond what rewrites need (default 256)\n"
+    "  --big-table-rows N    a table of N rows or more is big (default 1000000): DDL\n"
+    "                        that would block its writes while copying, rewriting,\n"
+    "                        scanning or indexing it is refused (check lock-impact:V)\n"
+    "                        unless the script declares an online strategy\n"
     "  -h, --help            this help\n";
 
 typedef struct {
@@ -152,13 +160,31 @@ static const command commands[] = {
      "Checks, each ok / refused / warning / skipped with a detail and a fix:\n"
      "server (reachable, version), plan (history vs scripts), compatibility (a\n"
      "script's min_from), privileges, disk (free space against the tables the plan\n"
-     "rewrites), managed (history present), script:VERSION (a script's precheck).\n"
+     "rewrites), managed (history present), script:VERSION (a script's precheck),\n"
+     "lock-impact:VERSION (what each DDL statement of the version locks, whether it\n"
+     "copies, rewrites, scans or indexes the table, the table's size and a time\n"
+     "estimate; refused on big tables unless online; see --big-table-rows).\n"
      "run performs the same checks first. Exit 3 when any is refused.\n"
      "  --to VERSION          check the plan up to VERSION\n"
      "  --expect VERSION      readiness gate instead: exit 0 only when the database is\n"
      "                        at VERSION and every applied version verifies (exit 3\n"
      "                        at another version, 4 when a verification fails)\n",
      0, 0, X_TO | X_EXPECT},
+    {"rehearse", "rehearse [--to VERSION] [--sample-rows N]",
+     "run the whole plan on a throwaway copy; the database is only read",
+     "Runs every precheck on the database (read-only: lock impact is judged on its\n"
+     "real sizes), copies it, applies the plan to the copy as run would, reports\n"
+     "every step's outcome, duration and rows, and drops the copy, whatever\n"
+     "happened. Copies: SQLite VACUUM INTO a file beside the database; PostgreSQL\n"
+     "CREATE DATABASE ... TEMPLATE (needs CREATEDB and no other sessions on the\n"
+     "database); MySQL/MariaDB a new database with every table's definition and a\n"
+     "sample of its rows (needs CREATE and DROP on databases). Exit: what run\n"
+     "would exit on the copy (0, 1, 3 ...), 3 also when the copy took the plan but\n"
+     "the database's own prechecks refuse it.\n"
+     "  --to VERSION          rehearse up to VERSION (default: the newest script)\n"
+     "  --sample-rows N       MySQL/MariaDB: rows copied per table (default 10000;\n"
+     "                        the runner's own tables are copied whole)\n",
+     0, 0, X_TO | X_REHEARSE},
     {"plan", "plan [--to VERSION]", "show what run would do; writes nothing",
      "  --to VERSION          plan up to VERSION (default: the newest script)\n", 0, 0, X_TO},
     {"status", "status", "current version, pending versions, last outcome", "", 0, 0, 0},
@@ -396,6 +422,16 @@ int main(int argc, char **argv)
         case OPT_MIN_FREE_DISK:
             if (parse_number(optarg, 1e12, &num)) {
                 rc = usage_error(cmd, "--min-free-disk wants MiB, got '%s'", optarg);
+                break;
+            }
+            opts[nopts++] = (host_option){optname, optarg};
+            break;
+        case OPT_SAMPLE_ROWS:
+        case OPT_BIG_TABLE_ROWS:
+            if (parse_number(optarg, 1e15, &num) || num != (double)(long long)num) {
+                char msg[512];
+                snprintf(msg, sizeof msg, "--%s wants a whole number of rows, got '%s'", optname, optarg);
+                rc = usage_error(cmd, "%s", msg);
                 break;
             }
             opts[nopts++] = (host_option){optname, optarg};

@@ -78,7 +78,9 @@ function M.read_only_guard(sql)
   end
 end
 
-function M.script_handle(conn, step, jv, touched, read_only)
+--- guard(sql): called with each statement of a writing step before it is
+--- journaled or sent (the run's lock-impact check, migrate.impact).
+function M.script_handle(conn, step, jv, touched, read_only, guard)
   local h = {}
   for _, name in ipairs(SCRIPT_METHODS) do
     local f = conn[name]
@@ -98,6 +100,17 @@ function M.script_handle(conn, step, jv, touched, read_only)
     h.exec = function(_, sql, ...) return jv:exec(exec, sql, ...) end
     h.exec_script = function(_, sql)
       for _, stmt in ipairs(journal.split(sql)) do jv:exec(exec, stmt) end
+    end
+  end
+  if guard then
+    local exec, exec_script = h.exec, h.exec_script
+    h.exec = function(self, sql, ...)
+      guard(sql)
+      return exec(self, sql, ...)
+    end
+    h.exec_script = function(self, sql)
+      for _, stmt in ipairs(journal.split(sql)) do guard(stmt) end
+      return exec_script(self, sql)
     end
   end
   if failpoint.armed and step then
@@ -201,7 +214,12 @@ local function run_step(conn, s, plan, step, read_only, jv)
   local lopts = plan.lock_opts or {}
   local restore = locks.override(conn, locks.timeout_for(s, step, lopts), locks.timeout_for(nil, step, lopts))
   if engine_read_only then conn:set_read_only(true) end
-  local ok, err = sandbox.call(fn, M.script_handle(conn, step, not read_only and jv or nil, touched, read_only),
+  local guard
+  if plan.impact and (step == "up" or step == "down") then
+    local impact = require("migrate.impact")
+    guard = function(sql) impact.guard(conn, s.version, sql, plan.impact) end
+  end
+  local ok, err = sandbox.call(fn, M.script_handle(conn, step, not read_only and jv or nil, touched, read_only, guard),
                                context(s, plan, step))
   if engine_read_only then conn:set_read_only(false) end
   restore()
@@ -215,6 +233,7 @@ local function run_step(conn, s, plan, step, read_only, jv)
     d = describe(err, s, step)
     d.exit = (step == "verify" and d.kind ~= "memory" and d.kind ~= "instructions" and d.kind ~= "time")
              and errors.VERIFY or errors.FAILED
+    if d.kind == "lock_impact" then d.exit = errors.REFUSED end
   end
   if plan.steps then
     plan.steps[#plan.steps + 1] = {
@@ -271,6 +290,24 @@ function M.prechecks(conn, plan, managed, opts)
       end
       if copts.skip[name] then r.status, r.detail = "skipped", "skipped by --skip-check" end
       results[#results + 1] = r
+    end
+  end
+  -- what each version's DDL will lock, and for how long (migrate.impact)
+  local impact = require("migrate.impact")
+  -- the run's guard (run_step) goes on from what the dry run learnt
+  plan.impact = { big_rows = copts.big_rows or impact.DEFAULT_BIG_ROWS, skip = copts.skip,
+                  known = { size = {}, created = {} } }
+  for _, r in ipairs(impact.check(conn, plan, {
+    big_rows = plan.impact.big_rows, skip = copts.skip, guard = M.read_only_guard, known = plan.impact.known,
+    context = function(s) local c = context(s, plan, "up"); c.dry_run = true; return c end,
+    describe_error = function(err, s) return describe(err, s, "up").cause end,
+  })) do
+    results[#results + 1] = r
+    for _, st in ipairs(r.statements) do
+      local level = (st.refused or st.estimate_s >= 1) and log.info or log.debug
+      level("lock.impact", impact.describe(st), { version = r.name:match(":(.*)$"), table = st.table,
+               lock = st.lock, algorithm = st.algorithm, rows = st.rows, estimate_s = st.estimate_s,
+               refused = st.refused or false })
     end
   end
   return results

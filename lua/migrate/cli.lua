@@ -62,10 +62,11 @@ local function settings(a)
     step_timeout = number_opt(o, "step-timeout", 3600),
     to = o.to,
     expect = o.expect,
+    sample_rows = math.tointeger(number_opt(o, "sample-rows", nil)),
     wait_for = o["for"],
     timeout = number_opt(o, "timeout", 300),
     interval = number_opt(o, "interval", 2),
-    checks = { skip = {}, disk_path = o["disk-path"],
+    checks = { skip = {}, disk_path = o["disk-path"], big_rows = number_opt(o, "big-table-rows", nil),
                min_free = math.floor(number_opt(o, "min-free-disk", 256) * 1048576) },
   }
   for _, name in ipairs(a.opts_list["skip-check"] or {}) do s.checks.skip[name] = true end
@@ -142,6 +143,53 @@ function commands.run(s)
       say("database is now at %s", r.current)
     end
   end
+  return r.exit
+end
+
+--- `rehearse`: the plan on a throwaway copy (migrate.rehearse).
+function commands.rehearse(s)
+  local real = open_db(s, true)
+  local function open(database)
+    local ok, conn = pcall(dbmod.open, s.db, { n9e_config = s.n9e_config, password_file = s.password_file,
+                                               database = database })
+    if not ok then errors.raise(errors.REFUSED, errors.text(conn)) end
+    return conn
+  end
+  local ok, r = pcall(require("migrate.rehearse").run, real, {
+    open = open, load_scripts = function(conn) return load_scripts(s, conn) end, to = s.to,
+    lock_timeout = s.lock_timeout, checks = s.checks, ddl_lock_timeout = s.ddl_lock_timeout,
+    lock_retries = s.lock_retries, step_timeout = s.step_timeout, sample_rows = s.sample_rows })
+  pcall(real.close, real)
+  if not ok then error(r, 0) end
+  if s.json then
+    emit_json({ ok = r.exit == 0, command = "rehearse", outcome = r.outcome, from = r.from, target = r.target,
+                current = r.current, copy = r.copy, checks = json.array(r.checks), steps = json.array(r.steps),
+                applied = json.array(r.applied), failed = r.failed, refusals = r.refusals and json.array(r.refusals),
+                duration_ms = r.duration_ms, exit = r.exit, database = r.database })
+    return r.exit
+  end
+  if r.outcome == "up_to_date" then
+    say("database is up to date at %s: nothing to rehearse", r.from or "(empty: no scripts)")
+    return r.exit
+  end
+  say("rehearsal of %s -> %s on %s", r.from or "empty database", r.target, r.copy.method)
+  say("%-16s %-9s %-8s %8s %10s", "version", "step", "outcome", "ms", "rows")
+  for _, st in ipairs(r.steps) do
+    say("%-16s %-9s %-8s %8s %10s", st.version, st.step, st.outcome, st.duration_ms, st.rows_touched)
+    if st.error and st.error ~= "" then say("    error: %s", st.error) end
+  end
+  for _, c in ipairs(r.checks) do
+    if c.status ~= "ok" then say("%-9s %-16s %s", c.status, c.name, c.detail or "") end
+  end
+  if r.failed then err_out:write(("n9e-lua-migrate: error: rehearsal failed: %s\n"):format(r.failed.message)) end
+  if r.refusals then
+    err_out:write("n9e-lua-migrate: error: the copy took the plan, but run on the database would refuse:\n  "
+      .. table.concat(r.refusals, "\n  ") .. "\n")
+  end
+  say("%s on the copy in %d ms (%d version(s) applied%s); the copy %s; the database was not changed",
+      r.exit == 0 and "rehearsed" or "rehearsal FAILED", r.duration_ms, #r.applied,
+      r.copy.sampled and ", on a sample of each table's rows: durations are not the real ones" or "",
+      r.copy.dropped and "was dropped" or "could NOT be dropped (see the warning)")
   return r.exit
 end
 
@@ -280,8 +328,10 @@ local function expectation(conn, list, current, want)
 end
 
 local function print_checks(results)
+  local impact = require("migrate.impact")
   for _, r in ipairs(results) do
     say("%-9s %-16s %s", r.status, r.name, r.detail or "")
+    for _, st in ipairs(r.statements or {}) do say("%-9s %-16s %s", "", "", impact.describe(st)) end
     if r.status ~= "ok" and r.fix then say("%-9s %-16s fix: %s", "", "", r.fix) end
   end
 end

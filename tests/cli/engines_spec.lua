@@ -569,3 +569,269 @@ if ENGINE ~= "sqlite" then
     end)
   end)
 end
+
+-- Lock impact (migrate.impact): DDL that would block a big table's writes
+-- while it copies, rewrites or indexes it is refused before anything runs.
+describe("lock impact on " .. ENGINE, function()
+  local json = require("cjson")
+  local V1 = [[return { version = "1.0.0", up = function(db)
+    db:exec("CREATE TABLE big (id INTEGER PRIMARY KEY, v VARCHAR(20), w INTEGER)") end }]]
+  -- a type change: PostgreSQL rewrites the table, MySQL/MariaDB copy it;
+  -- SQLite builds an index (it has no in-place type change), only reported
+  local HEAVY = [[return { version = "1.1.0", up = function(db)
+    db:exec("ALTER TABLE big ADD COLUMN note VARCHAR(10)")
+    if db.dialect == "postgres" then db:exec("ALTER TABLE big ALTER COLUMN w TYPE bigint")
+    elseif db.dialect == "mysql" then db:exec("ALTER TABLE big MODIFY COLUMN w bigint")
+    else db:exec("CREATE INDEX big_w ON big (w)") end
+  end }]]
+  local ONLINE = [[return { version = "1.1.0", transaction = false, up = function(db)
+    if db.dialect == "postgres" then db:exec("CREATE INDEX CONCURRENTLY big_v ON big (v)")
+    elseif db.dialect == "mysql" then db:exec("ALTER TABLE big ADD INDEX big_v (v), ALGORITHM=INPLACE, LOCK=NONE")
+    else db:exec("CREATE INDEX big_v ON big (v)") end
+  end }]]
+  local ROWS = 3000
+
+  local function big_table(v2)
+    write("li/v1.lua", V1)
+    assert.are.equal(0, (mig("run --scripts li -q")))
+    write("li/v2.lua", v2)
+    for b = 0, ROWS // 100 - 1 do
+      local values = {}
+      for i = 1, 100 do values[i] = ("(%d, 'v%d', %d)"):format(b * 100 + i, i, i) end
+      db:exec("INSERT INTO big (id, v, w) VALUES " .. table.concat(values, ", "))
+    end
+    -- the check reads the catalog's row estimate, which ANALYZE brings up to date
+    if ENGINE == "postgres" then db:exec("ANALYZE big")
+    elseif ENGINE == "mysql" then db:scalar("ANALYZE TABLE big") end
+  end
+
+  local function impact_check(args)
+    local code, out, err = mig("check --json --scripts li --big-table-rows 1000 " .. (args or ""))
+    local doc = json.decode(out)
+    for _, r in ipairs(doc.checks) do
+      if r.name == "lock-impact:1.1.0" then return code, r, err end
+    end
+    return code, nil, err
+  end
+
+  it("refuses a lock-heavy ALTER on a big table before anything runs; the override is recorded", function()
+    big_table(HEAVY)
+    local code, r, err = impact_check()
+    assert.is_table(r, err)
+    local heavy = r.statements[#r.statements]
+    local add = r.statements[1]
+    assert.are.equal(2, #r.statements)
+    assert.is_true(heavy.rows >= 1000, tostring(heavy.rows))
+    assert.are.equal("big", heavy.table)
+    if ENGINE == "sqlite" then
+      -- no online alternative exists: reported, never refused
+      assert.are.equal(0, code, err)
+      assert.are.equal("ok", r.status)
+      assert.are.equal(ROWS, heavy.rows)
+      assert.are.equal("database write lock", heavy.lock)
+      assert.are.equal(0, (mig("run --scripts li --big-table-rows 1000 -q")))
+      return
+    end
+    assert.are.equal(3, code, err)
+    assert.are.equal("refused", r.status)
+    assert.is_true(heavy.refused)
+    assert.is_true(heavy.blocks)
+    assert.is_falsy(add.refused) -- adding a nullable column is catalog-only on both
+    if ENGINE == "postgres" then
+      assert.are.equal("ACCESS EXCLUSIVE", heavy.lock)
+      assert.are.equal("rewrite", heavy.work)
+      assert.are.equal("brief", add.work)
+    else
+      assert.are.equal("COPY", heavy.algorithm)
+      assert.are.equal("INSTANT", add.algorithm)
+    end
+    local rcode, out, rerr = mig("run --scripts li --big-table-rows 1000")
+    assert.are.equal(3, rcode, rerr)
+    assert.are.equal("", out)
+    assert.matches("lock%-impact:1%.1%.0: ALTER TABLE on big %(%d+ rows%): type change [^;]+; [%a ]*writes "
+                   .. "would wait", rerr)
+    assert.matches("%-%-skip%-check lock%-impact:1%.1%.0", rerr)
+    assert.is_false(db:column_exists("big", "note")) -- nothing of 1.1.0 ran
+    assert.are.equal(1, #testing.history(db))
+    -- the default threshold (a million rows) lets it through; so does the
+    -- operator's override, which history keeps
+    code, r = impact_check("--big-table-rows 1000000")
+    assert.are.equal(0, code)
+    assert.are.equal("ok", r.status)
+    rcode, out, rerr = mig("run --scripts li --big-table-rows 1000 --skip-check lock-impact:1.1.0 -q")
+    assert.are.equal(0, rcode, rerr)
+    assert.matches("applied 1%.1%.0", out)
+    assert.is_true(db:column_exists("big", "note"))
+    local skipped
+    for _, h in ipairs(testing.history(db)) do
+      if h.kind == "skip_check" then skipped = h end
+    end
+    assert.is_table(skipped)
+    assert.matches("skipped check lock%-impact:1%.1%.0", skipped.description)
+    assert.matches("ALTER TABLE on big", skipped.error)
+  end)
+
+  it("refuses, as the run sends it, a heavy statement that the dry run could not foresee", function()
+    -- the type change depends on the column the first statement adds: the
+    -- dry run records statements without running them, so it never sees it
+    big_table([[return { version = "1.1.0", up = function(db)
+      db:exec("ALTER TABLE big ADD COLUMN note VARCHAR(10)")
+      if db:column_exists("big", "note") then
+        if db.dialect == "postgres" then db:exec("ALTER TABLE big ALTER COLUMN w TYPE bigint")
+        else db:exec("ALTER TABLE big MODIFY COLUMN w bigint") end
+      end
+    end }]])
+    if ENGINE == "sqlite" then return end
+    local code, r, err = impact_check()
+    assert.are.equal(0, code, err)
+    assert.are.equal(1, #r.statements)
+    local rcode, out, rerr = mig("run --scripts li --big-table-rows 1000")
+    assert.are.equal(3, rcode, rerr)
+    assert.matches("rolled back 1%.1%.0", out)
+    assert.matches("failed in up at line %d: refused before it ran %(check lock%-impact:1%.1%.0%): ALTER TABLE on big "
+                   .. "%(%d+ rows%): type change [^;]+; [%a ]*writes would wait", rerr)
+    assert.is_false(db:column_exists("big", "note")) -- the whole version was undone
+    local h = testing.history(db)
+    assert.are.equal("1.1.0:rolled_back", h[#h].version .. ":" .. h[#h].outcome)
+    -- the override reaches the run's guard too
+    rcode, out, rerr = mig("run --scripts li --big-table-rows 1000 --skip-check lock-impact:1.1.0 -q")
+    assert.are.equal(0, rcode, rerr)
+    assert.matches("applied 1%.1%.0", out)
+    assert.is_true(db:column_exists("big", "note"))
+  end)
+
+  it("lets a declared online strategy through on the same table", function()
+    big_table(ONLINE)
+    local code, r, err = impact_check()
+    assert.are.equal(0, code, err)
+    assert.are.equal(1, #r.statements)
+    local st = r.statements[1]
+    assert.is_falsy(st.refused)
+    if ENGINE ~= "sqlite" then
+      assert.is_false(st.blocks)
+      assert.is_true(st.declared)
+      assert.are.equal(ENGINE == "postgres" and "SHARE UPDATE EXCLUSIVE" or "NONE", st.lock)
+    end
+    local rcode, _, rerr = mig("run --scripts li --big-table-rows 1000 -q")
+    assert.are.equal(0, rcode, rerr)
+    local found = false
+    for _, i in ipairs(db:indexes("big")) do found = found or i.name == "big_v" end
+    assert.is_true(found)
+    -- the same index without its strategy is refused
+    if ENGINE ~= "sqlite" then
+      write("li/v3.lua", [[return { version = "1.2.0", up = function(db) db:exec("CREATE INDEX big_w ON big (w)") end }]])
+      rcode, _, rerr = mig("run --scripts li --big-table-rows 1000")
+      assert.are.equal(3, rcode, rerr)
+      assert.matches("lock%-impact:1%.2%.0: CREATE INDEX on big", rerr)
+    end
+  end)
+end)
+
+describe("rehearse on " .. ENGINE, function()
+  local json = require("cjson")
+
+  -- scratch copies left behind, by name
+  local function leftovers()
+    local found = {}
+    if ENGINE == "sqlite" then
+      local p = io.popen("ls -a " .. q(db.path:match("^(.*)/")))
+      for name in p:read("a"):gmatch("[^\n]+") do
+        if name:find("n9e_rehearse_", 1, true) then found[#found + 1] = name end
+      end
+      p:close()
+    else
+      local c = db.open()
+      local sql = ENGINE == "postgres" and "SELECT datname AS n FROM pg_database WHERE datname LIKE 'n9e_rehearse_%'"
+        or "SELECT schema_name AS n FROM information_schema.schemata WHERE schema_name LIKE 'n9e_rehearse_%'"
+      for r in c:query(sql) do found[#found + 1] = r.n end
+      c:close()
+    end
+    return found
+  end
+
+  -- PostgreSQL copies through TEMPLATE, which wants no other session on
+  -- the database: the test's own connection steps aside, and comes back
+  local function rehearse(args)
+    if ENGINE == "postgres" then db.conn:close() end
+    local code, out, err = mig("rehearse --json --scripts s " .. (args or ""))
+    local doc = json.decode(out)
+    return code, doc, err
+  end
+
+  local function current_state()
+    local c = db.open()
+    local saved = db
+    db = setmetatable({ conn = c }, { __index = function(_, k)
+      local v = c[k]
+      if type(v) == "function" then return function(_, ...) return v(c, ...) end end
+      return v
+    end })
+    local s, h = state(), #testing.history(db)
+    db = saved
+    c:close()
+    return s, h
+  end
+
+  it("runs the plan on a copy, reports every step, drops the copy and leaves the database as it was", function()
+    assert.are.equal(0, (mig("run --scripts s --to 1.0.0 -q")))
+    local code, doc, err = rehearse()
+    assert.are.equal(0, code, err)
+    assert.are.equal("rehearse", doc.command)
+    assert.are.equal("applied", doc.outcome)
+    assert.are.equal("1.0.0", doc.from)
+    assert.are.equal("1.2.0", doc.current)
+    assert.are.equal(2, #doc.applied)
+    local steps = {}
+    for _, st in ipairs(doc.steps) do steps[st.version .. ":" .. st.step] = st end
+    assert.are.equal("ok", steps["1.1.0:up"].outcome)
+    assert.are.equal(3, math.tointeger(steps["1.1.0:convert"].rows_touched)) -- 2 rows updated, 1 inserted
+    assert.is_true(steps["1.1.0:convert"].duration_ms >= 50) -- the step busy-waits 50 ms
+    assert.is_truthy(steps["1.2.0:up"])
+    assert.is_true(doc.copy.dropped)
+    assert.matches(({ sqlite = "^VACUUM INTO ", postgres = "^CREATE DATABASE n9e_rehearse_%x+ TEMPLATE ",
+                      mysql = "^a copy of every table's definition in database n9e_rehearse_%x+" })[ENGINE],
+                   doc.copy.method)
+    assert.are.equal(ENGINE == "mysql", doc.copy.sampled)
+    local s, h = current_state()
+    assert.are.same(AT_1_0, s)
+    assert.are.equal(1, h)
+    assert.are.same({}, leftovers())
+  end)
+
+  it("reports a failing version with its cause, exit 1, and still drops the copy", function()
+    assert.are.equal(0, (mig("run --scripts s --to 1.0.0 -q")))
+    write("s/v3.lua", [[return { version = "1.2.0", up = function(db) db:exec("CREATE TABLE c (id INTEGER)") end,
+      convert = function(db) db:exec("INSERT INTO no_such_table VALUES (1)") end }]])
+    local code, doc, err = rehearse()
+    assert.are.equal(1, code, err)
+    assert.are.equal("failed", doc.outcome)
+    assert.matches("version 1%.2%.0 %(s/v3%.lua%) failed in convert at line 2: ", doc.failed.message)
+    assert.are.equal(1, #doc.applied) -- 1.1.0 made it on the copy
+    local failed
+    for _, st in ipairs(doc.steps) do if st.outcome == "failed" then failed = st end end
+    assert.are.equal("1.2.0", failed.version)
+    assert.are.equal("convert", failed.step)
+    assert.is_true(doc.copy.dropped)
+    local s, h = current_state()
+    assert.are.same(AT_1_0, s)
+    assert.are.equal(1, h)
+    assert.are.same({}, leftovers())
+  end)
+
+  it("has nothing to do on an up-to-date database", function()
+    assert.are.equal(0, (mig("run --scripts s -q")))
+    local code, out, err = mig("rehearse --scripts s")
+    assert.are.equal(0, code, err)
+    assert.matches("up to date at 1%.2%.0: nothing to rehearse", out)
+  end)
+
+  if ENGINE == "postgres" then
+    it("refuses, and says why, when other sessions keep PostgreSQL from copying the database", function()
+      assert.are.equal(0, (mig("run --scripts s --to 1.0.0 -q")))
+      local code, out, err = mig("rehearse --scripts s") -- the test's own session is still connected
+      assert.are.equal(3, code, out)
+      assert.matches("TEMPLATE needs it to have no other sessions, and it has 1", err)
+      assert.are.same({}, leftovers())
+    end)
+  end
+end)
