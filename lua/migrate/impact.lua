@@ -721,23 +721,35 @@ local function record_up(conn, s, ctx, guard)
   setmetatable(h, { __index = function(_, k)
     error(("db.%s is not available to migration scripts"):format(tostring(k)), 2)
   end })
-  conn:set_read_only(true)
   local ok, err = sandbox.call(s.module.up, h, ctx)
-  conn:set_read_only(false)
   return statements, created, ok, err
 end
+
+local assess_plan -- below
 
 --- The lock-impact check of every pending version with an up step:
 --- results { name = "lock-impact:VERSION", status, detail, fix, statements }.
 --- opts: big_rows, skip (names), context(s) -> the step's ctx, guard(sql),
 --- describe_error(err, s).
 function M.check(conn, plan, opts)
+  -- one read-only span for every dry run (on PostgreSQL, inside the run's
+  -- transaction, each span costs four round trips)
+  conn:set_read_only(true)
+  local ok, results = pcall(assess_plan, conn, plan, opts)
+  conn:set_read_only(false)
+  if not ok then error(results, 0) end
+  return results
+end
+
+assess_plan = function(conn, plan, opts)
   local results = {}
   -- sizes of the tables met, and the tables earlier pending versions create
   local known = opts.known or { size = {}, created = {} }
   for _, s in ipairs(plan.pending) do
     if s.module.up then
       local list, created, ok, err = record_up(conn, s, opts.context(s), opts.guard)
+      -- a table the version creates is new and empty, for its own statements too
+      for t in pairs(created) do known.created[t] = true end
       local found, refused = {}, {}
       for _, sql in ipairs(list) do
         local r = M.assess(conn, sql, opts, known)
@@ -746,7 +758,6 @@ function M.check(conn, plan, opts)
           if r.refused then refused[#refused + 1] = r.reason end
         end
       end
-      for t in pairs(created) do known.created[t] = true end
       local name = "lock-impact:" .. s.version
       local res = { name = name, status = "ok", statements = found }
       local blocking = 0
