@@ -54,6 +54,13 @@ typedef enum {
 /* Result codes shared by every operation. */
 enum { DB_OK = 0, DB_ERR = -1, DB_DONE = 1, DB_TIMEOUT = 2 };
 
+/* One statement of a batch (driver.exec_batch). */
+typedef struct {
+    const char *sql;
+    const db_value *params;
+    int nparams;
+} db_stmt;
+
 /* Parsed connection target; filled by dsn.c.  password is never printed. */
 typedef struct {
     const char *engine; /* "sqlite", "postgres", "mysql" */
@@ -84,6 +91,11 @@ typedef struct db_driver {
     int (*exec_wait)(db_conn *c, int64_t *affected, db_error *err);
     /* Several ';'-separated statements, no parameters (baseline schemas). */
     int (*exec_script)(db_conn *c, const char *sql, db_error *err);
+    /* n statements with bound parameters in one round trip, in order; the
+     * first failure stops the rest and is reported, *failed = its index.
+     * Transaction control may be among them.  NULL where the client has
+     * no pipeline (lua_db.c then runs them one by one). */
+    int (*exec_batch)(db_conn *c, const db_stmt *stmts, int n, int *failed, db_error *err);
 
     /* Streaming cursor: rows are produced one at a time, never buffered
      * whole.  next() returns DB_OK (row ready), DB_DONE or DB_ERR. */

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* Type OIDs from pg_type.dat; fixed since the first releases. */
@@ -857,7 +858,7 @@ static int send_prepared(db_conn *c, const stmt_slot *s, const pg_params *pp, db
  * collect() reads its result.  A statement that writes and has been seen
  * before goes as a prepared statement. */
 static int send_params(db_conn *c, const char *sql, const db_value *p, int n, stmt_slot **used,
-                       db_error *err)
+                       stmt_slot **pipelined, db_error *err)
 {
     *used = NULL;
     if (!sql) {
@@ -885,7 +886,16 @@ static int send_params(db_conn *c, const char *sql, const db_value *p, int n, st
     if (prepare_call(c->pg, sql, p, n, &rw, &pp, &block, err) != DB_OK)
         return DB_ERR;
     stmt_slot *s = rw.reusable && n > 0 ? find_slot(c, sql, len, pp.types, n) : NULL;
-    if (s) { /* the second sighting */
+    if (s && pipelined) { /* the second sighting, in a pipeline: the prepare goes along */
+        snprintf(s->name, sizeof s->name, "n9e_stmt_%" PRIu64, ++c->stmt_seq);
+        if (!PQsendPrepare(c->pg, s->name, rw.sql, s->nparams, s->types)) {
+            rc = fail_res(c->pg, NULL, err);
+        } else {
+            s->prepared = 1;
+            *pipelined = s; /* its result comes first; forgotten if the batch fails */
+            rc = send_prepared(c, s, &pp, err);
+        }
+    } else if (s) { /* the second sighting */
         if (prepare_slot(c, s, rw.sql, err) == DB_OK)
             rc = send_prepared(c, s, &pp, err);
     } else {
@@ -939,13 +949,13 @@ static int pg_exec(db_conn *c, const char *sql, const db_value *p, int n, int64_
                    db_error *err)
 {
     stmt_slot *used;
-    if (send_params(c, sql, p, n, &used, err) != DB_OK)
+    if (send_params(c, sql, p, n, &used, NULL, err) != DB_OK)
         return DB_ERR;
     PGresult *res = collect(c, err);
     if (!res && used && !strcmp(err->sqlstate, "26000")) {
         /* a script's DEALLOCATE ALL (or DISCARD ALL) took it away */
         forget_slot(used);
-        if (send_params(c, sql, p, n, &used, err) != DB_OK)
+        if (send_params(c, sql, p, n, &used, NULL, err) != DB_OK)
             return DB_ERR;
         res = collect(c, err);
     }
@@ -963,7 +973,7 @@ static int pg_exec_send(db_conn *c, const char *sql, const db_value *p, int n, d
         return DB_ERR;
     }
     stmt_slot *used;
-    if (send_params(c, sql, p, n, &used, err) != DB_OK) {
+    if (send_params(c, sql, p, n, &used, NULL, err) != DB_OK) {
         /* a failed send may still have left a result to read */
         PGresult *r;
         while ((r = PQgetResult(c->pg)) != NULL)
@@ -983,6 +993,128 @@ static int pg_exec_wait(db_conn *c, int64_t *affected, db_error *err)
     c->pending = 0;
     PGresult *res = collect(c, err);
     return res ? affected_rows(res, affected, err) : DB_ERR;
+}
+
+/* Every result of one pipelined statement, up to the NULL that ends it;
+ * the first failure goes to err.  A COMMIT answered ROLLBACK (the
+ * transaction had failed) is a failure, as in pg_commit.  Returns 0 when
+ * the connection broke. */
+static int drain_one(PGconn *pg, int is_commit, int *rc, db_error *err)
+{
+    PGresult *res;
+    int any = 0;
+    while ((res = PQgetResult(pg)) != NULL) {
+        any = 1;
+        ExecStatusType st = PQresultStatus(res);
+        if (*rc == DB_OK && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+            *rc = DB_ERR;
+            fail_res(pg, res, err);
+        } else if (*rc == DB_OK && is_commit && !strcmp(PQcmdStatus(res), "ROLLBACK")) {
+            *rc = DB_ERR;
+            set_err(err, "25P02", "the transaction had failed earlier, so COMMIT rolled it back instead");
+            PQclear(res);
+        } else {
+            PQclear(res);
+        }
+    }
+    return any || PQstatus(pg) != CONNECTION_BAD;
+}
+
+static int is_word_sql(const char *sql, const char *word)
+{
+    return sql && !strcasecmp(sql, word);
+}
+
+/* exec_batch through libpq's pipeline mode: every statement is sent, then
+ * one Sync, then the results are read in order.  After a failure the
+ * server skips the rest up to the Sync (PGRES_PIPELINE_ABORTED).  The
+ * statement cache works as for exec; a statement's prepare travels in the
+ * same pipeline, its result read before the statement's. */
+static int pg_exec_batch(db_conn *c, const db_stmt *st, int n, int *failed, db_error *err)
+{
+    *failed = -1;
+    if (c->pending) {
+        set_err(err, "", "a statement sent earlier has not been waited for");
+        return DB_ERR;
+    }
+    if (n > 64) {
+        set_err(err, "", "too many statements in one batch");
+        return DB_ERR;
+    }
+    /* what can be refused here is refused before anything is sent: a
+     * statement sent stays sent, and outside a transaction it would run */
+    for (int i = 0; i < n; i++) {
+        rewritten rw = {0};
+        if (!st[i].sql) {
+            set_err(err, "", "no SQL given");
+            *failed = i;
+            return DB_ERR;
+        }
+        if (rewrite_placeholders(st[i].sql, std_strings(c->pg), &rw, err) != DB_OK) {
+            *failed = i;
+            return DB_ERR;
+        }
+        free(rw.sql);
+        if (rw.nparams != st[i].nparams || st[i].nparams > PG_MAX_PARAMS) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "statement has %d placeholder(s) but %d value(s) were given",
+                     rw.nparams, st[i].nparams);
+            set_err(err, "08P01", msg);
+            *failed = i;
+            return DB_ERR;
+        }
+    }
+    if (!PQenterPipelineMode(c->pg))
+        return fail_res(c->pg, NULL, err);
+    int rc = DB_OK, nsent = 0;
+    stmt_slot *prepared[64] = {0};
+    for (int i = 0; i < n && rc == DB_OK; i++) {
+        stmt_slot *used;
+        if (send_params(c, st[i].sql, st[i].params, st[i].nparams, &used, &prepared[i], err) != DB_OK)
+            *failed = i, rc = DB_ERR;
+        else
+            nsent++;
+    }
+    int synced = PQpipelineSync(c->pg);
+    if (!synced && rc == DB_OK) {
+        rc = fail_res(c->pg, NULL, err);
+        *failed = n - 1;
+    }
+    for (int i = 0; i < nsent; i++) {
+        int before = rc;
+        if (is_word_sql(st[i].sql, "COMMIT") || is_word_sql(st[i].sql, "BEGIN") ||
+            is_word_sql(st[i].sql, "ROLLBACK"))
+            c->ro_savepoints = 0; /* as pg_commit, pg_begin and pg_rollback do */
+        if (prepared[i] && !drain_one(c->pg, 0, &rc, err)) {
+            if (rc == DB_OK)
+                rc = fail_res(c->pg, NULL, err);
+            *failed = i;
+            synced = 0;
+            break;
+        }
+        if (!drain_one(c->pg, is_word_sql(st[i].sql, "COMMIT"), &rc, err)) {
+            if (rc == DB_OK)
+                rc = fail_res(c->pg, NULL, err);
+            *failed = *failed < 0 ? i : *failed;
+            synced = 0; /* nothing more will come */
+            break;
+        }
+        if (before == DB_OK && rc != DB_OK)
+            *failed = i;
+    }
+    if (synced) { /* the Sync's own result */
+        PGresult *res = PQgetResult(c->pg);
+        PQclear(res);
+    }
+    if (!PQexitPipelineMode(c->pg) && rc == DB_OK) {
+        rc = fail_res(c->pg, NULL, err);
+        *failed = n - 1;
+    }
+    if (rc != DB_OK) /* a prepare sent along may not have happened */
+        for (int i = 0; i < n; i++)
+            if (prepared[i])
+                forget_slot(prepared[i]);
+    return rc;
 }
 
 /* The simple protocol runs several statements in one go; without an
@@ -1586,6 +1718,7 @@ const db_driver driver_pg = {
     .exec_send = pg_exec_send,
     .exec_wait = pg_exec_wait,
     .exec_script = pg_exec_script,
+    .exec_batch = pg_exec_batch,
     .query = pg_query,
     .query_whole = pg_query_whole,
     .next = pg_next,

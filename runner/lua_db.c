@@ -323,6 +323,67 @@ static int conn_exec(lua_State *L)
     return 1;
 }
 
+/* db:exec_batch{{sql, v1, ..., n = N}, ...}: the statements in order, in
+ * one round trip where the driver can (PostgreSQL's pipeline), one by one
+ * otherwise; the first failure raises, naming its statement.  n, when
+ * given, counts sql and the values (so NULLs may be nil).  For the
+ * runner's own records: transaction control may be among them. */
+static int conn_exec_batch(lua_State *L)
+{
+    conn_ud *c = check_idle(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 2);
+    int n = (int)luaL_len(L, 2);
+    if (n < 1 || n > 64)
+        return luaL_argerror(L, 2, "wants 1 to 64 statements");
+    db_stmt *stmts = lua_newuserdatauv(L, sizeof(db_stmt) * (size_t)n, 0); /* index 3 */
+    int total = 0;
+    for (int i = 0; i < n; i++) {
+        if (lua_geti(L, 2, i + 1) != LUA_TTABLE)
+            return luaL_error(L, "exec_batch: statement %d is not a table", i + 1);
+        lua_getfield(L, -1, "n");
+        int count = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : (int)luaL_len(L, -2);
+        lua_pop(L, 1);
+        if (count < 1 || count - 1 > MAX_PARAMS)
+            return luaL_error(L, "exec_batch: statement %d has no SQL or too many values", i + 1);
+        stmts[i].nparams = count - 1;
+        total += count - 1;
+        lua_pop(L, 1);
+    }
+    db_value *vals = lua_newuserdatauv(L, sizeof(db_value) * (size_t)(total > 0 ? total : 1), 0);
+    luaL_checkstack(L, total + n + 8, "exec_batch: too many values");
+    int used = 0;
+    for (int i = 0; i < n; i++) {
+        lua_geti(L, 2, i + 1);
+        int item = lua_gettop(L);
+        for (int k = 1; k <= stmts[i].nparams + 1; k++)
+            lua_geti(L, item, k); /* kept on the stack: strings stay alive */
+        lua_remove(L, item);
+        int sql_at = lua_gettop(L) - stmts[i].nparams;
+        stmts[i].sql = lua_tostring(L, sql_at);
+        if (!stmts[i].sql)
+            return luaL_error(L, "exec_batch: statement %d has no SQL", i + 1);
+        collect_params(L, sql_at + 1, stmts[i].nparams, vals + used);
+        stmts[i].params = vals + used;
+        used += stmts[i].nparams;
+    }
+    db_error err = {0};
+    int failed = -1;
+    int rc = DB_OK;
+    if (c->drv->exec_batch) {
+        rc = c->drv->exec_batch(c->conn, stmts, n, &failed, &err);
+    } else {
+        for (int i = 0; i < n && rc == DB_OK; i++) {
+            rc = c->drv->exec(c->conn, stmts[i].sql, stmts[i].params, stmts[i].nparams, NULL, &err);
+            if (rc != DB_OK)
+                failed = i;
+        }
+    }
+    if (rc != DB_OK)
+        return raise_db(L, c->drv, &err, failed >= 0 && failed < n ? stmts[failed].sql : NULL);
+    return 0;
+}
+
 /* db:exec_send(sql, ...): exec without waiting for the result, so the
  * caller can work while the server does (db:rewrite maps the next batch
  * meanwhile); db:exec_wait() -> rows affected.  Where the engine's client
@@ -836,6 +897,7 @@ int luaopen_n9e_db(lua_State *L)
         {"close", conn_close},
         {"commit", conn_commit},
         {"exec", conn_exec},
+        {"exec_batch", conn_exec_batch},
         {"exec_script", conn_exec_script},
         {"exec_send", conn_exec_send},
         {"exec_wait", conn_exec_wait},

@@ -324,16 +324,23 @@ local function prechecks(conn, plan, managed, opts)
 end
 
 --- The history row of a version (and the step log collected for it).
+--- With plan.batch (a list), the statements are added to it, to be sent
+--- with the version's COMMIT in one round trip (run, PostgreSQL).
 local function record(conn, s, kind, outcome, started, ms, err, plan)
-  history.insert(conn, {
+  local stmts = { history.insert_statement(conn, {
     version = s.version, description = s.description, kind = kind, script = s.name,
     checksum = s.checksum, applied_at = log.iso(started), duration_ms = ms,
     applied_by = sys.username(), host = sys.hostname(), runner_version = sys.version,
     outcome = outcome, error = err,
-  })
+  }) }
   if plan and plan.steps then
-    history.insert_steps(conn, plan.steps)
+    stmts[2] = history.steps_statement(conn, plan.steps)
     plan.steps = {}
+  end
+  if plan and plan.batch then
+    for _, st in ipairs(stmts) do plan.batch[#plan.batch + 1] = st end
+  else
+    for _, st in ipairs(stmts) do conn:exec(table.unpack(st, 1, st.n)) end
   end
 end
 
@@ -399,6 +406,8 @@ local function apply_version(conn, s, plan, own_tx)
   local ms = math.floor((sys.monotonic() - t0) * 1000 + 0.5)
   if ok then
     failpoint.hit("before_history", s.version)
+    -- PostgreSQL: the records go with the version's COMMIT (run)
+    if own_tx then plan.batch = {} end
     local info = succeeded(conn, s, started, ms, plan)
     if not own_tx then conn:release("n9e_version") end
     return true, info
@@ -596,8 +605,12 @@ function M.run(conn, scripts, opts)
       res.applied[#res.applied + 1] = info
       res.current = s.version
       if not lock_is_tx and not mysql then -- commit each version; the lock stays
-        conn:commit()
-        conn:begin()
+        -- the version's records, COMMIT and the next BEGIN in one round trip
+        local batch = plan.batch or {}
+        plan.batch = nil
+        batch[#batch + 1] = { "COMMIT" }
+        batch[#batch + 1] = { "BEGIN" }
+        conn:exec_batch(batch)
       end
       failpoint.hit("after_version", s.version)
     end

@@ -45,19 +45,27 @@ end
 
 --- The step log: one row per script step that ran, failed ones included.
 --- All the steps of a version in one statement (one round trip).
-function M.insert_steps(db, steps)
-  if #steps == 0 then return end
+--- The INSERT of a version's step log entries, as { sql, values..., n }
+--- (for db:exec_batch), or nil when there are none.
+function M.steps_statement(db, steps)
+  if #steps == 0 then return nil end
   local row = "(?" .. string.rep(", ?", #STEP_COLUMNS - 1) .. ")"
-  local sql = ("INSERT INTO %s (%s) VALUES %s"):format(db:quote_ident(M.STEPS),
-              table.concat(STEP_COLUMNS, ", "), string.rep(row, #steps, ", "))
-  local values, n = {}, 0
+  local stmt = { ("INSERT INTO %s (%s) VALUES %s"):format(db:quote_ident(M.STEPS),
+                 table.concat(STEP_COLUMNS, ", "), string.rep(row, #steps, ", ")) }
+  local n = 1
   for _, st in ipairs(steps) do
     for _, c in ipairs(STEP_COLUMNS) do
       n = n + 1
-      values[n] = st[c]
+      stmt[n] = st[c]
     end
   end
-  db:exec(sql, table.unpack(values, 1, n))
+  stmt.n = n
+  return stmt
+end
+
+function M.insert_steps(db, steps)
+  local stmt = M.steps_statement(db, steps)
+  if stmt then db:exec(table.unpack(stmt, 1, stmt.n)) end
 end
 
 function M.read_steps(db)
@@ -157,17 +165,24 @@ function M.read(db)
   return rows
 end
 
-function M.insert(db, row)
-  local marks, values = {}, {}
+--- The INSERT of one history row, as { sql, values..., n } (db:exec_batch).
+function M.insert_statement(db, row)
+  local marks, stmt = {}, {}
   for i, c in ipairs(COLUMNS) do
     marks[i] = "?"
     local v = row[c]
     if v == nil and c == "duration_ms" then v = 0 elseif v == nil and c ~= "error" then v = "" end
-    values[i] = v
+    stmt[i + 1] = v
   end
-  db:exec(("INSERT INTO %s (%s) VALUES (%s)"):format(db:quote_ident(M.TABLE),
-          table.concat(COLUMNS, ", "), table.concat(marks, ", ")),
-          table.unpack(values, 1, #COLUMNS))
+  stmt[1] = ("INSERT INTO %s (%s) VALUES (%s)"):format(db:quote_ident(M.TABLE), table.concat(COLUMNS, ", "),
+                                                        table.concat(marks, ", "))
+  stmt.n = #COLUMNS + 1
+  return stmt
+end
+
+function M.insert(db, row)
+  local stmt = M.insert_statement(db, row)
+  db:exec(table.unpack(stmt, 1, stmt.n))
 end
 
 --- version -> the row that currently stands for it (last applied/baseline

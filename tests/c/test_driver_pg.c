@@ -620,6 +620,52 @@ static void test_statement_reuse(void **state)
     assert_int_equal(scalar(f->c, "SELECT count(*) FROM r"), 7);
 }
 
+/* exec_batch: one pipeline, in order; prepares ride along from the second
+ * sighting; the first failure is reported with its index and stops the rest;
+ * a COMMIT of a failed transaction is a failure, as pg_commit says. */
+static void test_exec_batch(void **state)
+{
+    fixture *f = *state;
+    xexec(f->c, "CREATE TABLE b(id int PRIMARY KEY, v text)");
+    const char *ins = "INSERT INTO b (id, v) VALUES (?, ?)";
+    db_error err = {0};
+    int failed = 0;
+    db_value p1[2] = {v_int(1), v_text("one")}, p2[2] = {v_int(2), v_text("two")};
+    db_value p3[2] = {v_int(3), v_text("three")};
+    db_stmt ok[] = {{"BEGIN", NULL, 0}, {ins, p1, 2}, {ins, p2, 2}, {ins, p3, 2}, {"COMMIT", NULL, 0}};
+    assert_int_equal(D->exec_batch(f->c, ok, 5, &failed, &err), DB_OK);
+    assert_int_equal(failed, -1);
+    assert_int_equal(D->in_transaction(f->c), 0);
+    assert_int_equal(scalar(f->c, "SELECT count(*) FROM b"), 3);
+    assert_int_equal(prepared_statements(f->c), 1); /* prepared along at its second sighting */
+    /* a duplicate key in the middle: reported, the rest skipped */
+    db_value p4[2] = {v_int(4), v_text("four")}, dup[2] = {v_int(1), v_text("again")};
+    db_stmt bad[] = {{"BEGIN", NULL, 0}, {ins, p4, 2}, {ins, dup, 2}, {"INSERT INTO b VALUES (5, 'x')", NULL, 0},
+                     {"COMMIT", NULL, 0}};
+    assert_int_equal(D->exec_batch(f->c, bad, 5, &failed, &err), DB_ERR);
+    assert_int_equal(failed, 2);
+    assert_string_equal(err.sqlstate, "23505");
+    assert_int_equal(D->in_transaction(f->c), 1); /* the caller rolls back */
+    assert_int_equal(D->rollback(f->c, &err), DB_OK);
+    assert_int_equal(scalar(f->c, "SELECT count(*) FROM b"), 3);
+    /* a COMMIT that rolls back a failed transaction */
+    xexec(f->c, "BEGIN");
+    assert_int_equal(D->exec(f->c, "SELECT 1/0", NULL, 0, NULL, &err), DB_ERR);
+    db_stmt commit[] = {{"COMMIT", NULL, 0}};
+    assert_int_equal(D->exec_batch(f->c, commit, 1, &failed, &err), DB_ERR);
+    assert_int_equal(failed, 0);
+    assert_string_equal(err.sqlstate, "25P02");
+    assert_int_equal(D->in_transaction(f->c), 0);
+    /* a placeholder count that does not match: refused before anything is sent */
+    db_stmt wrong[] = {{"INSERT INTO b VALUES (6, 'y')", NULL, 0}, {ins, p4, 1}};
+    assert_int_equal(D->exec_batch(f->c, wrong, 2, &failed, &err), DB_ERR);
+    assert_int_equal(failed, 1);
+    assert_int_equal(scalar(f->c, "SELECT count(*) FROM b"), 3); /* the first was not sent either */
+    /* and the connection is usable afterwards */
+    assert_int_equal(D->exec(f->c, ins, p4, 2, NULL, &err), DB_OK);
+    assert_int_equal(scalar(f->c, "SELECT count(*) FROM b"), 4);
+}
+
 static void test_exec_send_and_wait(void **state)
 {
     fixture *f = *state;
@@ -1472,6 +1518,7 @@ int main(void)
         T(test_affected_rows),
         T(test_statement_reuse),
         T(test_exec_send_and_wait),
+        T(test_exec_batch),
         T(test_placeholder_rewriting),
         T(test_placeholder_count_mismatch),
         T(test_exec_refuses_two_statements),

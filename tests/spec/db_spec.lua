@@ -95,6 +95,40 @@ describe("db object (" .. ENGINE .. ")", function()
     assert.are.equal(51, #db:scalar("SELECT name FROM t WHERE n = 2"))
   end)
 
+  it("runs a batch of statements in order, transaction control included (one round trip on PostgreSQL)", function()
+    db:begin()
+    -- the same INSERT three times: prepared from its second sighting on PostgreSQL
+    db:exec_batch({ { "INSERT INTO t (n, name) VALUES (?, ?)", 1, "a" },
+                    { "INSERT INTO t (n, name) VALUES (?, ?)", 2, nil, n = 3 },
+                    { "INSERT INTO t (n, name) VALUES (?, ?)", 3, "c" },
+                    { "UPDATE t SET name = ? WHERE n = ?", "b", 2 },
+                    { "COMMIT" }, { "BEGIN" } })
+    assert.is_true(db:in_transaction())
+    db:exec_batch({ { "INSERT INTO t (n, name) VALUES (?, ?)", 4, "d" }, { "COMMIT" } })
+    assert.is_false(db:in_transaction())
+    local names = {}
+    for r in db:query("SELECT name FROM t ORDER BY n") do names[#names + 1] = r.name end
+    assert.are.same({ "a", "b", "c", "d" }, names)
+    -- a failure stops the rest and names its statement; the transaction is left to the caller
+    db:exec("INSERT INTO t (id, n) VALUES (100, 9)")
+    db:begin()
+    local ok, err = pcall(db.exec_batch, db, { { "INSERT INTO t (n, name) VALUES (?, ?)", 5, "e" },
+                                               { "INSERT INTO t (id, n) VALUES (?, ?)", 100, 9 },
+                                               { "INSERT INTO t (n, name) VALUES (?, ?)", 6, "f" },
+                                               { "COMMIT" } })
+    assert.is_false(ok)
+    assert.is_true(dbmod.is_error(err))
+    assert.matches("INSERT INTO t %(id, n%)", err.sql)
+    assert.is_true(db:in_transaction())
+    db:rollback()
+    assert.are.equal(5, math.tointeger(tonumber(db:scalar("SELECT COUNT(*) FROM t"))))
+    -- the statement cache survives a failed batch: the same INSERT runs again
+    db:exec_batch({ { "INSERT INTO t (n, name) VALUES (?, ?)", 7, "g" } })
+    assert.are.equal(1, math.tointeger(tonumber(db:scalar("SELECT COUNT(*) FROM t WHERE name = 'g'"))))
+    assert.has_error(function() db:exec_batch({}) end)
+    assert.has_error(function() db:exec_batch({ { "SELECT ?" } }) end)
+  end)
+
   it("reports a sent statement's failure at the wait, or at the next call, and rolls back past it", function()
     db:exec("INSERT INTO t (id, n) VALUES (1, 1)")
     db:begin()
