@@ -571,18 +571,22 @@ static int statement_text(const char *sql, size_t *len, db_error *err)
 
 /* The server refuses several statements in one prepare with a parse error;
  * say what to do instead.  Nothing ran: the text was never executed. */
+static void more_than_one(db_error *err)
+{
+    char server[sizeof err->message];
+    snprintf(server, sizeof server, "%s", err->message);
+    snprintf(err->message, sizeof err->message,
+             "more than one statement given; use exec_script for several statements "
+             "(server: %.900s)",
+             server);
+}
+
 static int prepare_fail(MYSQL *my, MYSQL_STMT *st, const char *sql, size_t len,
                         db_error *err)
 {
     stmt_fail(my, st, err);
-    if (err && mysql_stmt_errno(st) == ER_PARSE_ERROR && has_separator(sql, len)) {
-        char server[sizeof err->message];
-        snprintf(server, sizeof server, "%s", err->message);
-        snprintf(err->message, sizeof err->message,
-                 "more than one statement given; use exec_script for several statements "
-                 "(server: %.900s)",
-                 server);
-    }
+    if (err && mysql_stmt_errno(st) == ER_PARSE_ERROR && has_separator(sql, len))
+        more_than_one(err);
     return DB_ERR;
 }
 
@@ -841,6 +845,14 @@ static int my_exec(db_conn *c, const char *sql, const db_value *p, int n, int64_
         *affected = 0;
     if (statement_text(sql, &len, err) != DB_OK)
         return DB_ERR;
+    if (n == 0 && !memchr(sql, '?', len)) {
+        /* nothing to bind (DDL, mostly): the text protocol takes one round
+         * trip where a prepared statement takes two and a close */
+        int rc = plain_exec(c, sql, len, affected, err);
+        if (rc != DB_OK && err && err->code == ER_PARSE_ERROR && has_separator(sql, len))
+            more_than_one(err);
+        return rc;
+    }
     stmt_slot *slot;
     MYSQL_STMT *st = NULL;
     int rc = statement_for(c, sql, len, n, &st, &slot, err);
