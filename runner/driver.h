@@ -127,6 +127,10 @@ typedef struct db_driver {
      * SQLite the lock is the write transaction itself (begin immediate). */
     int (*lock)(db_conn *c, const char *key, double timeout_s, db_error *err);
     int (*unlock)(db_conn *c, const char *key, db_error *err);
+    /* Whether some session (this one too) holds key, asked without taking
+     * it: 1, 0 or DB_ERR.  NULL where the engine cannot tell without
+     * trying to take it (SQLite, whose lock is a write transaction). */
+    int (*lock_held)(db_conn *c, const char *key, db_error *err);
 
     /* Read-only mode for verify/precheck handles. */
     int (*set_read_only)(db_conn *c, int on, db_error *err);

@@ -1407,6 +1407,29 @@ static int my_lock(db_conn *c, const char *key, double timeout_s, db_error *err)
     return got == 1 ? DB_OK : DB_TIMEOUT;
 }
 
+/* A statement about key alone: LOCK_NAME takes it twice. */
+static int key_call(db_conn *c, const char *sql, const char *key, int64_t *out, int *is_null,
+                    db_error *err)
+{
+    db_value p[2] = {
+        {.type = DBV_TEXT, .s = key, .len = strlen(key)},
+        {.type = DBV_TEXT, .s = key, .len = strlen(key)},
+    };
+    return lock_call(c, sql, p, 2, out, is_null, err);
+}
+
+/* IS_USED_LOCK: the holder's connection id, or NULL when free. */
+static int my_lock_held(db_conn *c, const char *key, db_error *err)
+{
+    if (!key)
+        return misuse(err, CR_UNKNOWN_ERROR, "lock key must not be NULL");
+    int64_t holder = 0;
+    int is_null = 0;
+    if (key_call(c, "SELECT IS_USED_LOCK(" LOCK_NAME ")", key, &holder, &is_null, err) != DB_OK)
+        return DB_ERR;
+    return !is_null;
+}
+
 /* Ends a transaction the lock protected if it is still open (as on
  * SQLite, where the lock is that transaction), then releases the lock
  * even if that rollback failed.  Releasing a lock that is not held is not
@@ -1417,13 +1440,9 @@ static int my_unlock(db_conn *c, const char *key, db_error *err)
         return misuse(err, CR_UNKNOWN_ERROR, "lock key must not be NULL");
     db_error rb_err;
     int rb = my_in_transaction(c) ? my_rollback(c, &rb_err) : DB_OK;
-    db_value p[2] = {
-        {.type = DBV_TEXT, .s = key, .len = strlen(key)},
-        {.type = DBV_TEXT, .s = key, .len = strlen(key)},
-    };
     int64_t got = 0;
     int is_null = 0;
-    if (lock_call(c, "SELECT RELEASE_LOCK(" LOCK_NAME ")", p, 2, &got, &is_null, err) != DB_OK)
+    if (key_call(c, "SELECT RELEASE_LOCK(" LOCK_NAME ")", key, &got, &is_null, err) != DB_OK)
         return DB_ERR;
     if (!is_null && got == 0)
         return misuse(err, CR_UNKNOWN_ERROR, "the lock is held by another connection");
@@ -1584,6 +1603,7 @@ const db_driver driver_mysql = {
     .in_transaction = my_in_transaction,
     .lock = my_lock,
     .unlock = my_unlock,
+    .lock_held = my_lock_held,
     .set_read_only = my_set_read_only,
     .quote_ident = my_quote_ident,
     .server_version = my_server_version,

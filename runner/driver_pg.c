@@ -1552,6 +1552,22 @@ static int pg_lock(db_conn *c, const char *key, double timeout_s, db_error *err)
     }
 }
 
+/* A bigint advisory lock shows in pg_locks as classid (the high 32 bits),
+ * objid (the low ones) and objsubid 1. */
+static int pg_lock_held(db_conn *c, const char *key, db_error *err)
+{
+    if (!key) {
+        set_err(err, "", "no lock key given");
+        return DB_ERR;
+    }
+    return key_call(c,
+                    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l WHERE l.locktype = 'advisory' "
+                    "AND l.granted AND l.objsubid = 1 AND l.database = (SELECT d.oid FROM "
+                    "pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()) "
+                    "AND ((l.classid::bigint << 32) | l.objid::bigint) = " LOCK_KEY ")",
+                    key, err);
+}
+
 /* Like the SQLite driver (whose lock is the transaction), unlock ends any
  * transaction still open; a failed one would refuse the unlock anyway.
  * Session locks stack, so every hold of the key is released. */
@@ -1735,6 +1751,7 @@ const db_driver driver_pg = {
     .in_transaction = pg_in_transaction,
     .lock = pg_lock,
     .unlock = pg_unlock,
+    .lock_held = pg_lock_held,
     .set_read_only = pg_set_read_only,
     .quote_ident = pg_quote_ident,
     .server_version = pg_server_version,

@@ -777,8 +777,12 @@ static enum MHD_Result answer(struct MHD_Connection *c, const char *url, const c
         r = MHD_create_response_from_buffer(len, (void *)(body ? body : ""),
                                             MHD_RESPMEM_MUST_COPY);
         lua_pop(L, 1);
+        /* JSON unless the reply names its own type (/metrics) */
+        lua_getfield(L, -2, "content_type");
         if (r)
-            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                    lua_isstring(L, -1) ? lua_tostring(L, -1) : "application/json");
+        lua_pop(L, 1);
     }
     lua_pop(L, 1);
     if (!r) {

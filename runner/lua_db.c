@@ -694,6 +694,24 @@ static int conn_unlock(lua_State *L)
     return checked(L, c, c->drv->unlock(c->conn, luaL_checkstring(L, 2), &err), &err);
 }
 
+/* db:lock_held(key) -> whether some session holds it, or nil where the
+ * engine cannot tell without taking it (SQLite) */
+static int conn_lock_held(lua_State *L)
+{
+    conn_ud *c = check_idle(L, 1);
+    const char *key = luaL_checkstring(L, 2);
+    if (!c->drv->lock_held) {
+        lua_pushnil(L);
+        return 1;
+    }
+    db_error err = {0};
+    int rc = c->drv->lock_held(c->conn, key, &err);
+    if (rc == DB_ERR)
+        return raise_db(L, c->drv, &err, NULL);
+    lua_pushboolean(L, rc);
+    return 1;
+}
+
 static int conn_set_read_only(lua_State *L)
 {
     conn_ud *c = check_idle(L, 1);
@@ -903,6 +921,7 @@ int luaopen_n9e_db(lua_State *L)
         {"exec_wait", conn_exec_wait},
         {"in_transaction", conn_in_transaction},
         {"lock", conn_lock},
+        {"lock_held", conn_lock_held},
         {"query", conn_query},
         {"quote_ident", conn_quote_ident},
         {"rows", conn_rows},

@@ -190,7 +190,9 @@ static const command commands[] = {
     {"status", "status", "current version, pending versions, last outcome", "", 0, 0, 0},
     {"history", "history", "every recorded apply attempt, oldest first", "", 0, 0, 0},
     {"log", "log", "the step log: every script step that ran, with timing, rows and outcome",
-     "Failed steps of rolled-back versions are kept. The same events, and more, go to\n"
+     "Outcomes: ok, failed, lock_timeout (a statement gave up waiting for a lock, or\n"
+     "lost a deadlock). Failed steps of rolled-back versions and of attempts retried\n"
+     "after a lock timeout are kept. The same events, and more, go to\n"
      "the JSON-lines file of --log-file.\n",
      0, 0, 0},
     {"verify", "verify", "re-run the verify step of every applied version (read-only)",
@@ -236,10 +238,14 @@ static const command commands[] = {
      "  --interval SECS       poll every SECS (default 2)\n",
      0, 0, X_WAIT},
     {"serve", "serve --tokens FILE [--listen ADDR:PORT] [--client-timeout SECS]",
-     "HTTP API for CI/CD pipelines, with token roles",
+     "HTTP API for CI/CD pipelines and Prometheus, with token roles",
      "Endpoints (JSON; see README.md): GET /healthz, /v1/status, /v1/plan?to=,\n"
      "/v1/history, /v1/log, /v1/jobs, /v1/jobs/ID; POST /v1/check, /v1/run,\n"
-     "/v1/verify, /v1/rollback, /v1/baseline, /v1/repair. Bearer tokens from FILE\n"
+     "/v1/verify, /v1/rollback, /v1/baseline, /v1/repair. GET /metrics (viewer):\n"
+     "the upgrade's state from the database in the Prometheus text format (versions,\n"
+     "pending, last outcome and durations, step durations, lock timeouts, rows\n"
+     "converted, unrestored versions); 200 with n9e_migrate_up 0 when the\n"
+     "database cannot be read. Bearer tokens from FILE\n"
      "(made by `token`) with roles viewer < operator < admin. run, rollback,\n"
      "baseline and repair are jobs, one at a time (409 otherwise, also against\n"
      "other runners through the database lock). SIGHUP rereads FILE; SIGINT or\n"
@@ -253,9 +259,9 @@ static const command commands[] = {
      "make an API token for serve",
      "Prints a new random token once and appends its SHA-256 hash, with NAME and\n"
      "ROLE, to FILE (created mode 0600). The token itself is stored nowhere.\n"
-     "  --role ROLE           viewer (status, plan, history, log, jobs), operator\n"
-     "                        (+ check, run, verify) or admin (+ rollback, baseline,\n"
-     "                        repair)\n"
+     "  --role ROLE           viewer (status, plan, history, log, jobs, metrics),\n"
+     "                        operator (+ check, run, verify) or admin (+ rollback,\n"
+     "                        baseline, repair)\n"
      "  --versions LOW..HIGH  only run/rollback/baseline to versions in the range\n"
      "                        (either end may be left out)\n"
      "  --tokens FILE         the token file\n",

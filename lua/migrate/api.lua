@@ -21,6 +21,7 @@ local ROUTES = {
   ["/v1/history"] = { method = "GET", action = "history", query = {} },
   ["/v1/log"] = { method = "GET", action = "log", query = {} },
   ["/v1/jobs"] = { method = "GET", action = "jobs", query = {} },
+  ["/metrics"] = { method = "GET", action = "metrics", query = {} },
   ["/v1/check"] = { method = "POST", action = "check", body = { to = "version", expect = "version" } },
   ["/v1/run"] = { method = "POST", action = "run", body = { to = "version" }, job = "exclusive" },
   ["/v1/verify"] = { method = "POST", action = "verify", body = {}, job = "shared" },
@@ -196,6 +197,22 @@ local function start_job(route, params, who)
   return id
 end
 
+--- GET /metrics: the exposition text, from the database opened read-only
+--- with the server's options.  A database that cannot be read is still
+--- answered 200 (with n9e_migrate_up 0), so that an alert on it can fire;
+--- why is in the log, not in a label.
+local function metrics_reply(server)
+  local metrics = require("migrate.metrics")
+  local ok, families = pcall(cli.reading, command_args(server, "metrics"), function(conn, list)
+    return metrics.collect(conn, list, require("migrate.apply").LOCK_KEY)
+  end)
+  if not ok then
+    log.warn("api.metrics", "metrics: the database could not be read: " .. errors.text(families))
+    families = metrics.unreachable()
+  end
+  return { status = 200, body = metrics.render(families), content_type = metrics.CONTENT_TYPE }
+end
+
 local function dispatch(server, req)
   local path = req.path or ""
   local route = ROUTES[path]
@@ -245,6 +262,7 @@ local function dispatch(server, req)
     for i, j in ipairs(require("n9e.server").jobs()) do list[i] = job_doc(j) end
     return reply(200, { ok = true, jobs = list }), who
   end
+  if route.action == "metrics" then return metrics_reply(server), who end
   if route.job then
     local id, refusal = start_job(route, params, who)
     if not id then return refusal, who end
@@ -263,7 +281,8 @@ end
 --- One request.  req: method, path, query (table), authorization, accept,
 --- body, remote; server: the serve command's parsed arguments plus
 --- `tokens` (the parsed token file).  Returns { status, body, allow,
---- www_authenticate, location, stream = job id }.
+--- www_authenticate, location, stream = job id, content_type (when not
+--- JSON) }.
 function M.handle(req, server)
   local started = sys.monotonic()
   server.tokens = tokens.parse(server.tokens_text or "", "tokens")

@@ -236,9 +236,12 @@ local function run_step(conn, s, plan, step, read_only, jv)
     if d.kind == "lock_impact" then d.exit = errors.REFUSED end
   end
   if plan.steps then
+    -- a statement that gave up waiting for a lock (or a deadlock's victim)
+    -- is told apart, so that lock waits can be counted from the step log
     plan.steps[#plan.steps + 1] = {
       version = s.version, step = step, started_at = log.iso(started), finished_at = log.iso(sys.now()),
-      duration_ms = ms, rows_touched = touched.rows, outcome = ok and "ok" or "failed",
+      duration_ms = ms, rows_touched = touched.rows,
+      outcome = ok and "ok" or (d.lock_wait and "lock_timeout" or "failed"),
       error = d and d.message or nil,
     }
   end

@@ -94,6 +94,15 @@ local function load_scripts(s, conn)
                             dialect = conn.dialect })
 end
 
+--- fn(conn, scripts) with the database of a's options opened read-only
+--- (nothing created) and its scripts; the connection is closed after.
+--- For serve's /metrics, which is no command.
+function M.reading(a, fn)
+  local s = settings(a)
+  local conn <close> = open_db(s, true)
+  return fn(conn, load_scripts(s, conn))
+end
+
 local function emit_json(doc)
   out:write(json.encode(doc), "\n")
 end

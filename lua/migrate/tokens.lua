@@ -20,7 +20,7 @@ M.PREFIX = "n9m_"
 --- What each role may do; a role has everything of the roles before it.
 M.ROLES = { "viewer", "operator", "admin" }
 local GRANTS = {
-  viewer = { status = true, plan = true, history = true, log = true, jobs = true },
+  viewer = { status = true, plan = true, history = true, log = true, jobs = true, metrics = true },
   operator = { check = true, run = true, verify = true },
   admin = { rollback = true, baseline = true, repair = true },
 }

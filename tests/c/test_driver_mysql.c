@@ -1280,8 +1280,13 @@ static void test_lock(void **state)
     db_error err = {0};
     f->c2 = connect_db(f->db);
 
+    assert_int_equal(D->lock_held(f->c2, "n9e-migrate", &err), 0);
     assert_int_equal(D->lock(f->c, "n9e-migrate", 1.0, &err), DB_OK);
     assert_false(D->in_transaction(f->c)); /* an advisory lock, not a transaction */
+    /* seen from the holder and from another session, and only that key */
+    assert_int_equal(D->lock_held(f->c, "n9e-migrate", &err), 1);
+    assert_int_equal(D->lock_held(f->c2, "n9e-migrate", &err), 1);
+    assert_int_equal(D->lock_held(f->c2, "n9e-other", &err), 0);
 
     /* A second connection gives up after about the (fractional) timeout. */
     double t0 = now();
@@ -1304,6 +1309,7 @@ static void test_lock(void **state)
     /* Releasing lets the other connection take it; then the first one is
      * refused at once with a zero timeout. */
     assert_int_equal(D->unlock(f->c, "n9e-migrate", &err), DB_OK);
+    assert_int_equal(D->lock_held(f->c2, "n9e-migrate", &err), 0);
     assert_int_equal(D->lock(f->c2, "n9e-migrate", 0.3, &err), DB_OK);
     t0 = now();
     assert_int_equal(D->lock(f->c, "n9e-migrate", 0, &err), DB_TIMEOUT);

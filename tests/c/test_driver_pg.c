@@ -1120,8 +1120,13 @@ static void test_lock(void **state)
     snprintf(other, sizeof other, "n9e-test-other-%ld", (long)getpid());
     f->c2 = connect_test(NULL, 0);
 
+    assert_int_equal(D->lock_held(f->c2, key, &err), 0);
     assert_int_equal(D->lock(f->c, key, 1.0, &err), DB_OK);
     assert_false(D->in_transaction(f->c)); /* a session lock, not a transaction */
+    /* seen from the holder and from another session, and only that key */
+    assert_int_equal(D->lock_held(f->c, key, &err), 1);
+    assert_int_equal(D->lock_held(f->c2, key, &err), 1);
+    assert_int_equal(D->lock_held(f->c2, other, &err), 0);
     assert_int_equal(scalar(f->c, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
                                   "AND pid = pg_backend_pid()"),
                      1);
@@ -1147,6 +1152,7 @@ static void test_lock(void **state)
     assert_int_equal(D->lock(f->c2, key, 0, &err), DB_OK);
     assert_int_equal(D->lock(f->c, key, 0.1, &err), DB_TIMEOUT);
     assert_int_equal(D->unlock(f->c2, key, &err), DB_OK);
+    assert_int_equal(D->lock_held(f->c, key, &err), 0);
 
     /* A holder that dies releases the lock with its session. */
     assert_int_equal(D->lock(f->c, key, 0, &err), DB_OK);

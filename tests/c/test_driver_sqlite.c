@@ -567,6 +567,7 @@ static void test_lock(void **state)
 
     assert_int_equal(D->lock(f->c, "n9e-migrate", 1.0, &err), DB_OK);
     assert_true(D->in_transaction(f->c)); /* the lock is the write transaction */
+    assert_null(D->lock_held); /* which only an attempt to write could see */
 
     double t0 = now();
     memset(&err, 0, sizeof err);

@@ -62,12 +62,14 @@ local function make_token(name, role, versions)
   return assert(out:match("n9m_%x+"), out)
 end
 
---- Starts serve in the background; returns { url, pid, n, stop() }.
-local function serve(extra)
+--- Starts serve in the background (on the test database, or on the
+--- --db ... of target); returns { url, pid, n, stop() }.
+local function serve(extra, target)
   local n = #servers + 1
   os.execute(("cd %s && ( %s serve --tokens tokens.txt --listen 127.0.0.1:0 --scripts s %s "
     .. "--log-file audit.jsonl %s >serve%d.out 2>serve%d.err & echo $! >serve%d.pid; wait $!; "
-    .. "echo $? >serve%d.rc ) >/dev/null 2>&1 &"):format(q(work), q(BIN), target_args(), extra or "", n, n, n, n))
+    .. "echo $? >serve%d.rc ) >/dev/null 2>&1 &"):format(q(work), q(BIN), target or target_args(), extra or "",
+                                                         n, n, n, n))
   local url
   for _ = 1, 200 do
     local out = read("serve" .. n .. ".out") or ""
@@ -470,4 +472,297 @@ describe("serve on " .. testing.engine(), function()
     assert.are.equal("1.0.0,1.1.0,1.2.0", versions())
     assert.matches("waiting for 1 running job", read("serve" .. s.n .. ".err"))
   end)
+end)
+
+-- The Prometheus text format 0.0.4, parsed strictly: every line is a
+-- comment (# HELP, # TYPE or another) or `name{labels} value`; each
+-- family has one TYPE and one HELP before its samples; no series twice.
+local function parse_exposition(text)
+  assert.are.equal("\n", text:sub(-1), "the text ends with a line feed")
+  local types, helps, series, samples = {}, {}, {}, {}
+  local function family_of(name)
+    local base = name:match("^(.*)_bucket$") or name:match("^(.*)_sum$") or name:match("^(.*)_count$")
+    if base and types[base] == "histogram" then return base end
+    return name
+  end
+  local ESCAPES = { ["\\"] = "\\", ['"'] = '"', n = "\n" }
+  local n = 0
+  for line in text:gmatch("([^\n]*)\n") do
+    n = n + 1
+    local where = ("line %d: %s"):format(n, line)
+    local kind, name, rest = line:match("^# (%u+) ([%a_:][%w_:]*) (.*)$")
+    if kind == "TYPE" then
+      assert.is_nil(types[name], where)
+      assert.truthy(({ counter = 1, gauge = 1, histogram = 1, summary = 1, untyped = 1 })[rest], where)
+      types[name] = rest
+    elseif kind == "HELP" then
+      assert.is_nil(helps[name], where)
+      assert.is_nil(rest:gsub("\\[\\n]", ""):find("\\", 1, true), where) -- only \\ and \n
+      helps[name] = rest
+    elseif line:sub(1, 1) ~= "#" then
+      local sname, body = line:match("^([%a_:][%w_:]*)(.*)$")
+      assert.truthy(sname, where)
+      local labels, key = {}, {}
+      if body:sub(1, 1) == "{" then
+        local i = 2
+        while body:sub(i, i) ~= "}" do
+          local lname, j = body:match('^([%a_][%w_]*)="()', i)
+          assert.truthy(lname, where)
+          local value = {}
+          while true do
+            local c = body:sub(j, j)
+            assert.are_not.equal("", c, where)
+            if c == "\\" then
+              value[#value + 1] = assert(ESCAPES[body:sub(j + 1, j + 1)], where)
+              j = j + 2
+            elseif c == '"' then
+              j = j + 1
+              break
+            else
+              value[#value + 1] = c
+              j = j + 1
+            end
+          end
+          assert.is_nil(labels[lname], where)
+          labels[lname] = table.concat(value)
+          key[#key + 1] = lname .. "=" .. labels[lname]
+          if body:sub(j, j) == "," then j = j + 1 end
+          i = j
+        end
+        body = body:sub(i + 1)
+      end
+      local text_value = body:match("^ (%S+)$")
+      local value = ({ ["+Inf"] = math.huge, ["-Inf"] = -math.huge })[text_value] or tonumber(text_value)
+      assert.truthy(value, where)
+      local fam = family_of(sname)
+      assert.truthy(types[fam], where .. " (no # TYPE before it)")
+      assert.truthy(helps[fam], where .. " (no # HELP before it)")
+      table.sort(key)
+      local id = sname .. "{" .. table.concat(key, ",") .. "}"
+      assert.is_nil(series[id], where .. " (a second time)")
+      series[id] = true
+      samples[sname] = samples[sname] or {}
+      table.insert(samples[sname], { labels = labels, value = value })
+    end
+  end
+  return { types = types, samples = samples }
+end
+
+--- The value of the one sample of name whose labels include labels; nil
+--- when there is none.
+local function sample(m, name, labels)
+  local found
+  for _, smp in ipairs(m.samples[name] or {}) do
+    local match = true
+    for k, v in pairs(labels or {}) do
+      if smp.labels[k] ~= v then match = false end
+    end
+    if match then
+      assert.is_nil(found, name .. ": more than one sample matches")
+      found = smp.value
+    end
+  end
+  return found
+end
+
+describe("metrics on " .. testing.engine(), function()
+  local SERVER_ENGINE = testing.engine() ~= "sqlite"
+
+  --- GET /metrics as viewer: the parsed exposition, and the raw text.
+  local function scrape(s)
+    local status, _, raw, headers = http(s, "GET", "/metrics", T.viewer)
+    assert.are.equal(200, status, raw)
+    assert.matches("\r\nContent%-Type: text/plain; version=0%.0%.4; charset=utf%-8\r\n", headers)
+    return parse_exposition(raw), raw
+  end
+
+  -- convert changes 4 of 5 rows, and takes a while
+  local CONVERT = [[return { version = "1.3.0", description = "convert",
+  up = function(db)
+    db:exec("CREATE TABLE d (id INTEGER PRIMARY KEY, v INTEGER)")
+    db:exec("INSERT INTO d (id, v) VALUES (1, 1), (2, 2), (3, 3), (4, 4), (5, 5)")
+  end,
+  convert = function(db)
+    db:exec("UPDATE d SET v = v * 10 WHERE id <= 4")
+    local t = os.clock() while os.clock() - t < 0.2 do end
+  end,
+  verify = function(db) db:assert_count("d", 4, "v >= 10") end }]]
+
+  it("shows the upgrade's state from the database: fresh, during and after a run, after a failure", function()
+    write("s/v4.lua", CONVERT)
+    local s = serve()
+    local status, doc, _, headers = http(s, "GET", "/metrics")
+    assert.are.equal(401, status)
+    assert.matches("missing bearer token", doc.error)
+    assert.matches("WWW%-Authenticate: Bearer", headers)
+    assert.are.equal(401, (http(s, "GET", "/metrics", "n9m_" .. string.rep("0", 64))))
+    assert.are.equal(405, (http(s, "POST", "/metrics", T.admin, "{}")))
+
+    -- a fresh database: read, not created or changed
+    local m = scrape(s)
+    for _, f in ipairs({ "up", "build_info", "current_version_info", "latest_version_info", "pending_versions",
+                         "plan_problems", "last_attempt_outcome", "last_attempt_timestamp_seconds",
+                         "last_attempt_duration_seconds", "last_attempt_step_duration_seconds",
+                         "history_rows_total", "steps_total", "step_duration_seconds", "lock_timeouts_total",
+                         "rows_converted_total", "unrestored_versions" }) do
+      assert.truthy(m.types["n9e_migrate_" .. f], f)
+    end
+    assert.are.equal("histogram", m.types.n9e_migrate_step_duration_seconds)
+    assert.are.equal("counter", m.types.n9e_migrate_rows_converted_total)
+    assert.are.equal(1, sample(m, "n9e_migrate_up"))
+    assert.is_nil(m.samples.n9e_migrate_current_version_info)
+    assert.are.equal(1, sample(m, "n9e_migrate_latest_version_info", { version = "1.3.0" }))
+    assert.are.equal(4, sample(m, "n9e_migrate_pending_versions"))
+    assert.is_nil(m.samples.n9e_migrate_last_attempt_outcome)
+    assert.are.equal(0, sample(m, "n9e_migrate_history_rows_total", { kind = "migrate", outcome = "rolled_back" }))
+    assert.are.equal(0, sample(m, "n9e_migrate_rows_converted_total"))
+    assert.are.equal(0, sample(m, "n9e_migrate_unrestored_versions"))
+    assert.are.equal(SERVER_ENGINE and 0 or nil, sample(m, "n9e_migrate_lock_held"))
+    assert.are.same({}, db:tables())
+
+    -- during a run (1.2.0's convert takes 2 s): answered at once, not
+    -- after the job; the job still running afterwards means the lock was
+    -- held all through the scrape
+    local t0 = sys.now()
+    local _, run, raw = http(s, "POST", "/v1/run", T.operator, "{}")
+    assert.are.equal("running", run.job.state, raw)
+    m = scrape(s)
+    local _, job, jraw = http(s, "GET", ("/v1/jobs/%d"):format(run.job.id), T.viewer)
+    assert.are.equal("running", job.state, jraw)
+    assert.are.equal(1, sample(m, "n9e_migrate_up"))
+    assert.are.equal(SERVER_ENGINE and 1 or nil, sample(m, "n9e_migrate_lock_held"))
+    assert.are.equal(0, finished(s, T.operator, run.job.id).exit)
+
+    m = scrape(s)
+    assert.are.equal(1, sample(m, "n9e_migrate_current_version_info", { version = "1.3.0" }))
+    assert.are.equal(0, sample(m, "n9e_migrate_pending_versions"))
+    local last = { kind = "migrate", version = "1.3.0" }
+    for outcome, want in pairs({ applied = 1, rolled_back = 0, failed = 0 }) do
+      last.outcome = outcome
+      assert.are.equal(want, sample(m, "n9e_migrate_last_attempt_outcome", last), outcome)
+    end
+    local started = sample(m, "n9e_migrate_last_attempt_timestamp_seconds")
+    assert.is_true(started >= t0 - 1 and started <= sys.now() + 1, tostring(started))
+    assert.is_true(sample(m, "n9e_migrate_last_attempt_duration_seconds") >= 0.2)
+    assert.is_true(sample(m, "n9e_migrate_last_attempt_step_duration_seconds",
+                          { version = "1.3.0", step = "convert", outcome = "ok" }) >= 0.2)
+    for _, step in ipairs({ "up", "verify" }) do
+      assert.truthy(sample(m, "n9e_migrate_last_attempt_step_duration_seconds", { version = "1.3.0", step = step }))
+    end
+    assert.are.equal(4, sample(m, "n9e_migrate_history_rows_total", { kind = "migrate", outcome = "applied" }))
+    assert.are.equal(4, sample(m, "n9e_migrate_rows_converted_total"))
+    assert.are.equal(2, sample(m, "n9e_migrate_steps_total", { step = "convert", outcome = "ok" }))
+    assert.are.equal(4, sample(m, "n9e_migrate_steps_total", { step = "up", outcome = "ok" }))
+    assert.are.equal(2, sample(m, "n9e_migrate_step_duration_seconds_count", { step = "convert" }))
+    -- the step log's own numbers (1.2.0's convert spins on os.clock, the
+    -- process's CPU time: other threads shorten it)
+    local logged = tonumber(db:scalar("SELECT SUM(duration_ms) FROM n9e_migrate_steps WHERE step = 'convert'"))
+    assert.are.equal(logged / 1000, sample(m, "n9e_migrate_step_duration_seconds_sum", { step = "convert" }))
+    assert.is_true(logged >= 200)
+    local below = 0
+    for _, b in ipairs(m.samples.n9e_migrate_step_duration_seconds_bucket) do
+      if b.labels.step == "convert" then
+        assert.is_true(b.value >= below, "buckets are cumulative")
+        below = b.value
+        if b.labels.le == "1" then
+          assert.are.equal(tonumber(db:scalar("SELECT COUNT(*) FROM n9e_migrate_steps WHERE step = 'convert' "
+                                              .. "AND duration_ms <= 1000")), b.value)
+        end
+      end
+    end
+    assert.are.equal(2, below) -- le="+Inf" is the count
+    assert.are.equal(SERVER_ENGINE and 0 or nil, sample(m, "n9e_migrate_lock_held"))
+
+    -- a version that fails is rolled back, and counted
+    write("s/v5.lua", [[return { version = "1.4.0", description = "fails",
+  up = function(db) db:exec("CREATE TABLE e (id INTEGER)") error("not today") end }]])
+    _, run = http(s, "POST", "/v1/run", T.operator, "{}")
+    assert.are.equal(1, finished(s, T.operator, run.job.id).exit)
+    m = scrape(s)
+    last = { kind = "migrate", version = "1.4.0", outcome = "rolled_back" }
+    assert.are.equal(1, sample(m, "n9e_migrate_last_attempt_outcome", last))
+    last.outcome = "applied"
+    assert.are.equal(0, sample(m, "n9e_migrate_last_attempt_outcome", last))
+    assert.are.equal(1, sample(m, "n9e_migrate_history_rows_total", { kind = "migrate", outcome = "rolled_back" }))
+    assert.are.equal(1, sample(m, "n9e_migrate_steps_total", { step = "up", outcome = "failed" }))
+    assert.truthy(sample(m, "n9e_migrate_last_attempt_step_duration_seconds",
+                         { version = "1.4.0", step = "up", outcome = "failed" }))
+    assert.are.equal(1, sample(m, "n9e_migrate_current_version_info", { version = "1.3.0" }))
+    assert.are.equal(1, sample(m, "n9e_migrate_pending_versions"))
+    assert.are.equal(0, sample(m, "n9e_migrate_unrestored_versions"))
+  end)
+
+  it("answers 200 with n9e_migrate_up 0 when the database cannot be read, the reason only in the log", function()
+    local target
+    if SERVER_ENGINE then -- nothing listens on port 1
+      target = "--db " .. q(db.dsn:gsub(":%d+/", ":1/", 1))
+      if db.password_file then target = target .. " --password-file " .. q(db.password_file) end
+    else
+      write("broken.db", string.rep("this is not an SQLite database\n", 200))
+      target = "--db " .. q("sqlite:" .. work .. "/broken.db")
+    end
+    local s = serve(nil, target)
+    local m, raw = scrape(s)
+    assert.are.equal(0, sample(m, "n9e_migrate_up"))
+    assert.truthy(sample(m, "n9e_migrate_build_info"))
+    assert.is_nil(m.samples.n9e_migrate_pending_versions)
+    assert.is_nil(raw:lower():find("refused", 1, true) or raw:lower():find("not a database", 1, true))
+    local warned
+    for _, r in ipairs(audit()) do
+      if r.event == "api.metrics" then warned = r.msg end
+    end
+    assert.matches("the database could not be read", warned)
+    assert.are.equal(200, (http(s, "GET", "/healthz")))
+  end)
+
+  it("counts a version interrupted before its history row as unrestored until it is restored", function()
+    local s = serve()
+    local code, out = sh(("N9E_MIGRATE_FAILPOINT=before_history:1.1.0 %s run --scripts s %s"):format(
+      q(BIN), target_args()))
+    assert.are.equal(137, code, out) -- SIGKILL: what a crash or an OOM kill leaves
+    local m
+    for _ = 1, 50 do -- the server notices the dead session, and frees its lock
+      m = scrape(s)
+      if sample(m, "n9e_migrate_lock_held") ~= 1 then break end
+      sys.sleep(0.1)
+    end
+    -- MySQL: the journal of 1.1.0 is open; PostgreSQL and SQLite rolled
+    -- the version's transaction back with the session (SQLite's run is
+    -- one transaction: 1.0.0 went with it)
+    local mysql = testing.engine() == "mysql"
+    assert.are.equal(mysql and 1 or 0, sample(m, "n9e_migrate_unrestored_versions"))
+    assert.are.equal(SERVER_ENGINE and 1 or nil, sample(m, "n9e_migrate_current_version_info", { version = "1.0.0" }))
+    if mysql then
+      code, out = sh(("%s repair --scripts s %s"):format(q(BIN), target_args()))
+      assert.are.equal(0, code, out)
+      assert.are.equal(0, sample(scrape(s), "n9e_migrate_unrestored_versions"))
+    end
+  end)
+
+  if SERVER_ENGINE then -- SQLite: the run's write lock is taken up front; no statement waits for one
+    it("counts the statements of another instance's run that gave up waiting for a lock", function()
+      os.remove(work .. "/s/v3.lua")
+      write("s/v4.lua", [[return { version = "1.3.0", description = "alter a",
+  up = function(db) db:exec("ALTER TABLE a ADD COLUMN w INTEGER") end }]])
+      local code, out = sh(("%s run --scripts s --to 1.1.0 %s"):format(q(BIN), target_args()))
+      assert.are.equal(0, code, out)
+      local s = serve()
+      local holder = db.open()
+      holder:begin()
+      holder:scalar("SELECT COUNT(*) FROM a") -- holds a lock on a until it ends
+      code, out = sh(("%s run --scripts s --ddl-lock-timeout 1 --lock-retries 1 %s"):format(q(BIN), target_args()))
+      holder:rollback()
+      holder:close()
+      assert.are.equal(1, code, out)
+      assert.matches("gave up after 2 attempt%(s%)", out)
+      local m = scrape(s)
+      assert.are.equal(2, sample(m, "n9e_migrate_lock_timeouts_total"))
+      assert.are.equal(2, sample(m, "n9e_migrate_steps_total", { step = "up", outcome = "lock_timeout" }))
+      assert.are.equal(1, sample(m, "n9e_migrate_last_attempt_outcome",
+                                 { kind = "migrate", version = "1.3.0", outcome = "rolled_back" }))
+      assert.are.equal(1, sample(m, "n9e_migrate_history_rows_total", { kind = "migrate", outcome = "rolled_back" }))
+      assert.is_true(sample(m, "n9e_migrate_last_attempt_step_duration_seconds",
+                            { version = "1.3.0", step = "up", outcome = "lock_timeout" }) >= 0.9)
+    end)
+  end
 end)

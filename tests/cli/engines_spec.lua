@@ -497,6 +497,16 @@ if ENGINE ~= "sqlite" then
       end
       return out
     end
+    -- the step log of 1.1.0 as `log --json` shows it: "step outcome", oldest first
+    local function steps_of_1_1()
+      local code, out, err = mig("log --json")
+      assert.are.equal(0, code, err)
+      local list = {}
+      for _, st in ipairs(require("cjson").decode(out).steps) do
+        if st.version == "1.1.0" then list[#list + 1] = st.step .. " " .. st.outcome end
+      end
+      return list
+    end
 
     it("waits briefly, retries with backoff, and succeeds once the holder commits", function()
       lock_scripts()
@@ -520,6 +530,11 @@ if ENGINE ~= "sqlite" then
       assert.is_true(waits[1].delay_s >= 0.5 and waits[1].delay_s <= 1)
       local h = testing.history(db)
       assert.are.equal("1.1.0:applied", h[#h].version .. ":" .. h[#h].outcome)
+      -- every attempt that gave up is in the step log as a lock timeout
+      local steps = steps_of_1_1()
+      assert.are.equal(#waits + 1, #steps)
+      for i = 1, #waits do assert.are.equal("up lock_timeout", steps[i]) end
+      assert.are.equal("up ok", steps[#steps])
     end)
 
     it("lets a script's step wait less than the run does (lock_timeout = { up = S })", function()
@@ -537,6 +552,7 @@ if ENGINE ~= "sqlite" then
       assert.are.equal(1, code, err)
       assert.matches("gave up after 1 attempt%(s%)", err)
       assert.is_true(took < 1 + 5, ("took %.1f s"):format(took))
+      assert.are.same({ "up lock_timeout" }, steps_of_1_1())
       assert.is_false(db:column_exists("t", "w"))
     end)
 
@@ -556,6 +572,7 @@ if ENGINE ~= "sqlite" then
                      .. holder_id .. " ", err)
       assert.is_true(worst < LOCK_TIMEOUT + MARGIN, ("a read waited %.2f s"):format(worst))
       assert.are.equal(2, #lock_waits())
+      assert.are.same({ "up lock_timeout", "up lock_timeout", "up lock_timeout" }, steps_of_1_1())
       assert.is_false(db:column_exists("t", "w"))
       local h = testing.history(db)
       assert.are.equal("1.1.0:rolled_back", h[#h].version .. ":" .. h[#h].outcome)
