@@ -303,12 +303,13 @@ function M.precheck(conn, dir)
                       .. "checksums are those of the dump",
                     "GRANT LOCK TABLES ON <database>.* TO the migration user, or run without --backup")
     end
-    found = ("%s (%s); "):format(tool.path, v)
+    found = ("%s at %s; "):format(v, tool.path)
   end
   local size = database_size(conn)
+  at = sys.realpath(at) or at
   local free, err = sys.disk_free(at)
   if not free then return result("warning", found .. "cannot measure free space at " .. at .. ": " .. tostring(err)) end
-  local detail = ("%s%s free at %s, the database takes %s"):format(found, mib(free), at, mib(size))
+  local detail = ("%s%s free at %s for a database of %s"):format(found, mib(free), at, mib(size))
   if free < size then
     return result("refused", detail, "free space there or choose another --backup directory")
   end
@@ -420,6 +421,14 @@ function M.take(conn, dir, opts)
     if errors.is_stop(facts) then error(facts, 0) end
     errors.raise(errors.FAILED, ("backup into %s failed, nothing was applied: %s"):format(path, errors.text(facts)))
   end
+  if facts.version ~= opts.version then
+    -- SQLite: an adoption of this run is not committed, so not backed up;
+    -- the name says what the backup holds
+    local named = new_dir(root, os.date("!%Y%m%dT%H%M%SZ") .. "-" .. (facts.version or "empty"))
+    assert(os.rename(file, named .. "/" .. engine.file))
+    os.remove(path)
+    path, file = named, named .. "/" .. engine.file
+  end
   local sha, size = sys.sha256_file(file)
   local manifest = {
     format = M.FORMAT, engine = conn.dialect, created_at = log.iso(sys.now()),
@@ -499,8 +508,17 @@ end
 
 local LOAD = {}
 
+--- SQLite: the backup API copies the file into the live connection in
+--- one write transaction, which waits for a running runner's (its lock).
 function LOAD.sqlite(conn, file, _, opts)
-  conn:restore_from(file, opts.lock_timeout)
+  local ok, err = pcall(conn.restore_from, conn, file, opts.lock_timeout or 60)
+  if ok then return end
+  local code = type(err) == "table" and tonumber(err.code) or 0
+  if code & 0xff == 5 or code & 0xff == 6 then -- SQLITE_BUSY, SQLITE_LOCKED
+    errors.raise(errors.LOCK, ("lock not obtained within %g s: another runner holds it (%s)")
+      :format(opts.lock_timeout or 60, errors.text(err)))
+  end
+  error(err, 0)
 end
 
 --- PostgreSQL: what the database has now is dropped and the dump loaded
