@@ -401,18 +401,16 @@ static int timeout_ms(double s)
 /* Copy every page of src's main database into dst's, in one step: the
  * source is read in one read transaction, so the copy is of one committed
  * state; the destination is written in one write transaction.  Each
- * side's busy handler waits for its locks; SQLITE_LOCKED (another
- * connection of this process in the middle of a statement) is retried
- * until the same deadline. */
+ * side's busy handler waits for its locks (SQLITE_BUSY after ms);
+ * SQLITE_LOCKED, which no busy handler sees (a shared-cache lock), is
+ * retried until the same deadline. */
 static int copy_pages(sqlite3 *dst, sqlite3 *src, int ms, db_error *err)
 {
     sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
     if (!b)
         return fail(dst, err);
     int rc, waited = 0;
-    while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_LOCKED || rc == SQLITE_BUSY) {
-        if (waited >= ms)
-            break;
+    while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_LOCKED && waited < ms) {
         sqlite3_sleep(20);
         waited += 20;
     }
