@@ -1041,6 +1041,25 @@ static int db_is_error(lua_State *L)
     return 1;
 }
 
+/* A handle's metatable: methods as __index, release as __gc and __close. */
+static void register_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction release,
+                           lua_CFunction tostring)
+{
+    luaL_newmetatable(L, name);
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, release);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, release);
+    lua_setfield(L, -2, "__close");
+    if (tostring) {
+        lua_pushcfunction(L, tostring);
+        lua_setfield(L, -2, "__tostring");
+    }
+    lua_pop(L, 1);
+}
+
 int luaopen_n9e_db(lua_State *L)
 {
     static const luaL_Reg methods[] = {
@@ -1076,35 +1095,19 @@ int luaopen_n9e_db(lua_State *L)
         {"fetch", cursor_fetch},
         {NULL, NULL},
     };
+    static const luaL_Reg secret_methods[] = {
+        {"path", secret_path},
+        {"remove", secret_gc},
+        {NULL, NULL},
+    };
 
     luaL_newmetatable(L, ERROR_MT);
     lua_pushcfunction(L, error_tostring);
     lua_setfield(L, -2, "__tostring");
     lua_pop(L, 1);
 
-    luaL_newmetatable(L, SECRET_MT);
-    lua_createtable(L, 0, 2);
-    lua_pushcfunction(L, secret_path);
-    lua_setfield(L, -2, "path");
-    lua_pushcfunction(L, secret_gc);
-    lua_setfield(L, -2, "remove");
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, secret_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, secret_gc);
-    lua_setfield(L, -2, "__close");
-    lua_pop(L, 1);
-
-    luaL_newmetatable(L, CURSOR_MT);
-    luaL_newlib(L, cursor_methods);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, cursor_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, cursor_gc);
-    lua_setfield(L, -2, "__close");
-    lua_pushcfunction(L, cursor_tostring);
-    lua_setfield(L, -2, "__tostring");
-    lua_pop(L, 1);
+    register_class(L, SECRET_MT, secret_methods, secret_gc, NULL);
+    register_class(L, CURSOR_MT, cursor_methods, cursor_gc, cursor_tostring);
 
     luaL_newlib(L, methods); /* module.methods, extended by lua/migrate/db.lua */
     luaL_newmetatable(L, CONN_MT);

@@ -58,16 +58,8 @@ enum {
 };
 
 /* Options only some commands take: command.extra is a mask of these. */
-enum {
-    X_TO = 1,
-    X_SPEC_DIR = 2,
-    X_EXPECT = 4,
-    X_WAIT = 8,
-    X_SERVE = 16,
-    X_TOKEN = 32,
-    X_BACKUP = 64,
-    X_RESTORE = 128
-};
+enum { X_TO = 1, X_SPEC_DIR = 2, X_EXPECT = 4, X_WAIT = 8, X_SERVE = 16, X_TOKEN = 32,
+       X_BACKUP = 64, X_RESTORE = 128 };
 
 static const struct {
     int mask;
