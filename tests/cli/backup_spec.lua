@@ -402,6 +402,25 @@ exec %%s "$@"
   end
 end)
 
+describe("backup primitives and scripts", function()
+  it("a migration script reaches neither the process primitive nor the connection's secret and backup methods",
+     function()
+    assert(sys.write_file(work .. "/s/v1.lua", [[return { version = "1.0.0", up = function(db)
+  local reachable = {}
+  for _, name in ipairs({ "secret_file", "target_info", "backup_to", "restore_from" }) do
+    if pcall(function() return db[name] end) then reachable[#reachable + 1] = "db:" .. name end
+  end
+  if pcall(function() return require("n9e.sys").run end) then reachable[#reachable + 1] = "sys.run" end
+  error("reachable: " .. (#reachable > 0 and table.concat(reachable, ", ") or "none"))
+end }]]))
+    os.remove(work .. "/s/v2.lua")
+    os.remove(work .. "/s/v3.lua")
+    local code, _, err = mig("run --scripts s")
+    assert.are.equal(1, code)
+    assert.matches("failed in up at line 7: reachable: none", err)
+  end)
+end)
+
 describe("backup --help", function()
   it("run, check and restore describe their backup options", function()
     local code, out = mig("run --help")
