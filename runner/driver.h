@@ -147,6 +147,15 @@ typedef struct db_driver {
      * each catalog query costs a round trip through a slow catalog
      * (MySQL/MariaDB information_schema). */
     int catalog_all;
+
+    /* Online backup, where the engine has one (SQLite's backup API; NULL
+     * elsewhere, where a dump tool does it): backup_to copies the
+     * committed database to a new file at path; restore_from replaces the
+     * database with the one in the file at path, in one write transaction,
+     * and needs the connection outside any transaction.  Both wait up to
+     * timeout_s for locks. */
+    int (*backup_to)(db_conn *c, const char *path, double timeout_s, db_error *err);
+    int (*restore_from)(db_conn *c, const char *path, double timeout_s, db_error *err);
 } db_driver;
 
 /* Registry: the driver for an engine name, or NULL if not built in. */

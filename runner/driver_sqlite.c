@@ -10,6 +10,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "driver.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 
 struct db_conn {
     sqlite3 *db;
+    int busy_ms; /* the busy timeout in force (sqlite has no getter) */
 };
 
 struct db_cursor {
@@ -67,6 +70,7 @@ static int sq_connect(const db_target *t, db_conn **out, db_error *err)
         return DB_ERR;
     }
     c->db = db;
+    c->busy_ms = 5000;
     *out = c;
     return DB_OK;
 }
@@ -288,6 +292,7 @@ static int sq_lock(db_conn *c, const char *key, double timeout_s, db_error *err)
     (void)key;
     int ms = timeout_s <= 0 ? 0 : (timeout_s > 2e6 ? 2000000000 : (int)(timeout_s * 1000));
     sqlite3_busy_timeout(c->db, ms);
+    c->busy_ms = ms;
     if (sq_begin(c, 1, err) == DB_OK)
         return DB_OK;
     int code = err ? err->code : 0;
@@ -386,6 +391,111 @@ static int sq_catalog(db_conn *c, db_catalog_kind kind, const char *table, db_cu
     return sq_query(c, sql[kind], &arg, kind == DB_CATALOG_TABLES ? 0 : 1, out, err);
 }
 
+/* ---- online backup ------------------------------------------------------ */
+
+static int timeout_ms(double s)
+{
+    return s <= 0 ? 0 : (s > 2e6 ? 2000000000 : (int)(s * 1000));
+}
+
+/* Copy every page of src's main database into dst's, in one step: the
+ * source is read in one read transaction, so the copy is of one committed
+ * state; the destination is written in one write transaction.  Each
+ * side's busy handler waits for its locks (SQLITE_BUSY after ms);
+ * SQLITE_LOCKED, which no busy handler sees (a shared-cache lock), is
+ * retried until the same deadline. */
+static int copy_pages(sqlite3 *dst, sqlite3 *src, int ms, db_error *err)
+{
+    sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
+    if (!b)
+        return fail(dst, err);
+    int rc, waited = 0;
+    while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_LOCKED && waited < ms) {
+        sqlite3_sleep(20);
+        waited += 20;
+    }
+    int done = rc == SQLITE_DONE;
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", sqlite3_errstr(rc));
+    rc = sqlite3_backup_finish(b);
+    if (!done) {
+        /* the step's code names the problem; the connection may say more */
+        int code = sqlite3_extended_errcode(dst);
+        set_err(err, code != SQLITE_OK ? code : SQLITE_ERROR,
+                code != SQLITE_OK ? sqlite3_errmsg(dst) : msg);
+        return DB_ERR;
+    }
+    return rc == SQLITE_OK ? DB_OK : fail(dst, err);
+}
+
+static int open_aside(const char *path, int flags, int ms, sqlite3 **out, db_error *err)
+{
+    int rc = sqlite3_open_v2(path, out, flags, NULL);
+    if (rc != SQLITE_OK) {
+        set_err(err, rc, *out ? sqlite3_errmsg(*out) : sqlite3_errstr(rc));
+        sqlite3_close(*out);
+        *out = NULL;
+        return DB_ERR;
+    }
+    sqlite3_extended_result_codes(*out, 1);
+    sqlite3_busy_timeout(*out, ms);
+    return DB_OK;
+}
+
+/* The source is a connection of its own to the same file: this one may
+ * hold the run's write transaction (the migration lock), and the backup
+ * API cannot read a database its own connection is writing.  Nothing
+ * has been written in it yet, so the committed state is the state the
+ * run sees.  The new file is made 0600 first (it holds every row). */
+static int sq_backup_to(db_conn *c, const char *path, double timeout_s, db_error *err)
+{
+    const char *file = sqlite3_db_filename(c->db, "main");
+    if (!file || !*file) {
+        set_err(err, SQLITE_MISUSE, "an in-memory database has no file to back up");
+        return DB_ERR;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s: %s", path, strerror(errno));
+        set_err(err, SQLITE_CANTOPEN, msg);
+        return DB_ERR;
+    }
+    close(fd);
+    int ms = timeout_ms(timeout_s);
+    sqlite3 *src = NULL, *dst = NULL;
+    int rc = open_aside(file, SQLITE_OPEN_READONLY, ms, &src, err);
+    if (rc == DB_OK)
+        rc = open_aside(path, SQLITE_OPEN_READWRITE, ms, &dst, err);
+    if (rc == DB_OK)
+        rc = copy_pages(dst, src, ms, err);
+    sqlite3_close(dst);
+    sqlite3_close(src);
+    if (rc != DB_OK)
+        unlink(path);
+    return rc;
+}
+
+/* The live connection is the destination: its schema is reloaded by
+ * SQLite afterwards, and other connections see the new content at their
+ * next transaction. */
+static int sq_restore_from(db_conn *c, const char *path, double timeout_s, db_error *err)
+{
+    if (sq_in_transaction(c)) {
+        set_err(err, SQLITE_MISUSE, "restore_from needs the connection outside a transaction");
+        return DB_ERR;
+    }
+    int ms = timeout_ms(timeout_s);
+    sqlite3 *src = NULL;
+    if (open_aside(path, SQLITE_OPEN_READONLY, ms, &src, err) != DB_OK)
+        return DB_ERR;
+    sqlite3_busy_timeout(c->db, ms);
+    int rc = copy_pages(c->db, src, ms, err);
+    sqlite3_busy_timeout(c->db, c->busy_ms);
+    sqlite3_close(src);
+    return rc;
+}
+
 const db_driver driver_sqlite = {
     .dialect = "sqlite",
     .connect = sq_connect,
@@ -411,4 +521,6 @@ const db_driver driver_sqlite = {
     .quote_ident = sq_quote_ident,
     .server_version = sq_server_version,
     .catalog = sq_catalog,
+    .backup_to = sq_backup_to,
+    .restore_from = sq_restore_from,
 };

@@ -12,22 +12,29 @@
  * dialect, where} with a __tostring, so the apply protocol can report the
  * cause precisely; misuse raises through luaL_arg*.
  */
+#define _DEFAULT_SOURCE /* mkdtemp, O_CLOEXEC, O_NOFOLLOW */
 #include "lua_db.h"
 
 #include "driver.h"
 #include "dsn.h"
 #include "n9e_config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <lauxlib.h>
+#include <limits.h>
 #include <lua.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #define CONN_MT "n9e.db.connection"
 #define CURSOR_MT "n9e.db.cursor"
 #define ERROR_MT "n9e.db.error"
+#define SECRET_MT "n9e.db.secret_file"
 #define MAX_PARAMS 32766 /* SQLite's own limit; the servers allow 65535 */
 
 typedef struct cursor_ud cursor_ud;
@@ -36,6 +43,11 @@ typedef struct {
     const db_driver *drv;
     db_conn *conn; /* NULL once closed */
     char *redacted;
+    /* what the connection was opened with, password included: the dump
+     * tools of a backup connect the same way (target_info, secret_file);
+     * the password leaves C memory only into a 0600 file */
+    db_target target;
+    int has_target;
     cursor_ud *cursors; /* open cursors, closed before the connection */
     /* exec_send: a statement is on its way; every other call waits for it
      * first (raising its error), so nothing reads another's result */
@@ -224,6 +236,9 @@ static void conn_release(lua_State *L, conn_ud *c)
     }
     free(c->redacted);
     c->redacted = NULL;
+    if (c->has_target)
+        dsn_free(&c->target); /* zeroes the password */
+    c->has_target = 0;
     forget_sent(L, c);
     c->pending = 0;
 }
@@ -749,6 +764,223 @@ static int conn_target(lua_State *L)
     return 1;
 }
 
+/* ---- what a backup needs: the target, the password in a file, SQLite's
+ * online backup --------------------------------------------------------- */
+
+static void set_str(lua_State *L, const char *k, const char *v)
+{
+    if (v) {
+        lua_pushstring(L, v);
+        lua_setfield(L, -2, k);
+    }
+}
+
+/* A key of a "k=v&k=v" pair (percent-encoded) is "password"? */
+static int is_password_key(const char *p, size_t n)
+{
+    char key[16];
+    size_t o = 0;
+    for (size_t i = 0; i < n && p[i] != '='; i++) {
+        char ch = p[i];
+        if (ch == '%' && i + 2 < n) {
+            char hex[3] = {p[i + 1], p[i + 2], 0};
+            ch = (char)strtol(hex, NULL, 16);
+            i += 2;
+        }
+        if (o + 1 >= sizeof key)
+            return 0;
+        key[o++] = ch;
+    }
+    key[o] = '\0';
+    return !strcasecmp(key, "password");
+}
+
+/* db:target_info() -> {engine, path, host, port, user, dbname, socket,
+ * params, has_password}: what the connection was opened with, for the dump
+ * tools of a backup (lua/migrate/backup.lua), never the password: params
+ * is the DSN's query ("k=v&k=v", percent-encoded) less any password key. */
+static int conn_target_info(lua_State *L)
+{
+    conn_ud *c = check_conn(L, 1);
+    const db_target *t = &c->target;
+    lua_createtable(L, 0, 9);
+    if (!c->has_target)
+        return 1;
+    set_str(L, "engine", t->engine);
+    set_str(L, "path", t->path);
+    set_str(L, "host", t->host);
+    set_str(L, "user", t->user);
+    set_str(L, "dbname", t->dbname);
+    set_str(L, "socket", t->socket);
+    if (t->port > 0) {
+        lua_pushinteger(L, t->port);
+        lua_setfield(L, -2, "port");
+    }
+    lua_pushboolean(L, t->password != NULL);
+    lua_setfield(L, -2, "has_password");
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (const char *p = t->params; p && *p;) {
+        size_t n = strcspn(p, "&");
+        if (n > 0 && !is_password_key(p, n)) {
+            if (luaL_bufflen(&b) > 0)
+                luaL_addchar(&b, '&');
+            luaL_addlstring(&b, p, n);
+        }
+        p += n + (p[n] == '&');
+    }
+    luaL_pushresult(&b);
+    lua_setfield(L, -2, "params");
+    return 1;
+}
+
+typedef struct {
+    char dir[PATH_MAX - 16]; /* room for the file name in path */
+    char path[PATH_MAX];
+    int live;
+} secret_ud;
+
+static void secret_remove(secret_ud *s)
+{
+    if (!s->live)
+        return;
+    s->live = 0;
+    unlink(s->path);
+    rmdir(s->dir);
+}
+
+static int secret_gc(lua_State *L)
+{
+    secret_remove(luaL_checkudata(L, 1, SECRET_MT));
+    return 0;
+}
+
+static int secret_path(lua_State *L)
+{
+    secret_ud *s = luaL_checkudata(L, 1, SECRET_MT);
+    if (!s->live)
+        return luaL_error(L, "attempt to use a removed secret file");
+    lua_pushstring(L, s->path);
+    return 1;
+}
+
+/* The password as the file kind wants it, in a malloc'd buffer (NULL on
+ * OOM).  pgpass: '\' and ':' escaped, matching any host, port, database
+ * and user; mysql: a [client] group with the value in double quotes, '\'
+ * and '"' escaped and a newline as \n (MariaDB's option file reader
+ * undoes exactly these). */
+static char *secret_text(const char *kind, const char *pw, size_t *len)
+{
+    size_t n = strlen(pw);
+    char *out = malloc(2 * n + 32), *o = out;
+    if (!out)
+        return NULL;
+    int my = !strcmp(kind, "mysql");
+    o += sprintf(o, my ? "[client]\npassword=\"" : "*:*:*:*:");
+    for (const char *p = pw; *p; p++) {
+        if (*p == '\\' || (my ? *p == '"' : *p == ':'))
+            *o++ = '\\';
+        if (my && *p == '\n') {
+            *o++ = '\\';
+            *o++ = 'n';
+            continue;
+        }
+        *o++ = *p;
+    }
+    o += sprintf(o, my ? "\"\n" : "\n");
+    *len = (size_t)(o - out);
+    return out;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* db:secret_file(kind) -> handle | nil when the target has no password.
+ * kind "pgpass": a libpq password file (for PGPASSFILE); "mysql": an
+ * option file (for --defaults-extra-file).  The file is created mode 0600
+ * in a new 0700 directory under $TMPDIR (default /tmp); handle:path()
+ * names it; handle:remove(), <close> and the collector delete both.  The
+ * password goes from this connection's memory into the file and nowhere
+ * else: not through a Lua string, not into any argv. */
+static int conn_secret_file(lua_State *L)
+{
+    conn_ud *c = check_conn(L, 1);
+    static const char *const kinds[] = {"pgpass", "mysql", NULL};
+    const char *kind = kinds[luaL_checkoption(L, 2, NULL, kinds)];
+    const char *pw = c->has_target ? c->target.password : NULL;
+    if (!pw) {
+        lua_pushnil(L);
+        return 1;
+    }
+    if (strchr(pw, '\n') && strcmp(kind, "mysql") != 0)
+        return luaL_error(L, "the password holds a line break, which a %s file cannot hold", kind);
+    secret_ud *s = lua_newuserdatauv(L, sizeof *s, 0);
+    memset(s, 0, sizeof *s);
+    luaL_setmetatable(L, SECRET_MT);
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp)
+        tmp = "/tmp";
+    if (snprintf(s->dir, sizeof s->dir, "%s/n9e-migrate-XXXXXX", tmp) >= (int)sizeof s->dir)
+        return luaL_error(L, "secret file: TMPDIR is too long");
+    if (!mkdtemp(s->dir))
+        return luaL_error(L, "secret file: cannot create a directory in %s: %s", tmp, strerror(errno));
+    snprintf(s->path, sizeof s->path, "%s/%s", s->dir, !strcmp(kind, "mysql") ? "my.cnf" : "pgpass");
+    s->live = 1; /* from here on the collector removes what exists */
+    size_t len = 0;
+    char *text = secret_text(kind, pw, &len);
+    int fd = text ? open(s->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
+    int e = text ? errno : ENOMEM;
+    int bad = fd < 0 || write_all(fd, text, len) != 0;
+    if (fd >= 0) {
+        e = errno;
+        if (close(fd) != 0 && !bad) {
+            bad = 1;
+            e = errno;
+        }
+    }
+    if (text) {
+        memset(text, 0, len);
+        free(text);
+    }
+    if (bad) {
+        secret_remove(s);
+        return luaL_error(L, "secret file: cannot write %s: %s", s->path, strerror(e));
+    }
+    return 1;
+}
+
+/* db:backup_to(path [, timeout_s]) and db:restore_from(path [, timeout_s]):
+ * engines with an online backup (SQLite).  backup_to writes the committed
+ * database to a new file; restore_from replaces the database with the
+ * file's, both waiting up to timeout_s (default 5) for locks. */
+static int conn_backup_op(lua_State *L, int restore)
+{
+    conn_ud *c = check_idle(L, 1);
+    const char *path = luaL_checkstring(L, 2);
+    double timeout = luaL_optnumber(L, 3, 5);
+    int (*op)(db_conn *, const char *, double, db_error *) =
+        restore ? c->drv->restore_from : c->drv->backup_to;
+    if (!op)
+        return luaL_error(L, "%s: the %s driver has no online backup", restore ? "restore_from" : "backup_to",
+                          c->drv->dialect);
+    db_error err = {0};
+    return checked(L, c, op(c->conn, path, timeout, &err), &err);
+}
+
+static int conn_backup_to(lua_State *L) { return conn_backup_op(L, 0); }
+static int conn_restore_from(lua_State *L) { return conn_backup_op(L, 1); }
+
 /* __index: `db.dialect` is a field; everything else is a method, looked up
  * in the methods table (upvalue 1), which the Lua library may extend. */
 static int conn_index(lua_State *L)
@@ -885,13 +1117,15 @@ static int db_open(lua_State *L)
     db_error err = {0};
     db_conn *conn = NULL;
     int rc = drv->connect(&t, &conn, &err);
-    dsn_free(&t);
     if (rc != DB_OK) {
+        dsn_free(&t);
         lua_pushfstring(L, "cannot connect to %s: %s", c->redacted ? c->redacted : "database",
                         err.message);
         return raise_open(L, "connect", lua_tostring(L, -1));
     }
     c->conn = conn;
+    c->target = t; /* owned by the connection from here on */
+    c->has_target = 1;
     return 1;
 }
 
@@ -907,9 +1141,29 @@ static int db_is_error(lua_State *L)
     return 1;
 }
 
+/* A handle's metatable: methods as __index, release as __gc and __close. */
+static void register_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction release,
+                           lua_CFunction tostring)
+{
+    luaL_newmetatable(L, name);
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, release);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, release);
+    lua_setfield(L, -2, "__close");
+    if (tostring) {
+        lua_pushcfunction(L, tostring);
+        lua_setfield(L, -2, "__tostring");
+    }
+    lua_pop(L, 1);
+}
+
 int luaopen_n9e_db(lua_State *L)
 {
     static const luaL_Reg methods[] = {
+        {"backup_to", conn_backup_to},
         {"begin", conn_begin},
         {"catalog", conn_catalog},
         {"close", conn_close},
@@ -926,12 +1180,15 @@ int luaopen_n9e_db(lua_State *L)
         {"quote_ident", conn_quote_ident},
         {"rows", conn_rows},
         {"release", conn_release_sp},
+        {"restore_from", conn_restore_from},
         {"rollback", conn_rollback},
         {"rollback_to", conn_rollback_to},
         {"savepoint", conn_savepoint},
+        {"secret_file", conn_secret_file},
         {"server_version", conn_server_version},
         {"set_read_only", conn_set_read_only},
         {"target", conn_target},
+        {"target_info", conn_target_info},
         {"unlock", conn_unlock},
         {NULL, NULL},
     };
@@ -940,22 +1197,19 @@ int luaopen_n9e_db(lua_State *L)
         {"fetch", cursor_fetch},
         {NULL, NULL},
     };
+    static const luaL_Reg secret_methods[] = {
+        {"path", secret_path},
+        {"remove", secret_gc},
+        {NULL, NULL},
+    };
 
     luaL_newmetatable(L, ERROR_MT);
     lua_pushcfunction(L, error_tostring);
     lua_setfield(L, -2, "__tostring");
     lua_pop(L, 1);
 
-    luaL_newmetatable(L, CURSOR_MT);
-    luaL_newlib(L, cursor_methods);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, cursor_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, cursor_gc);
-    lua_setfield(L, -2, "__close");
-    lua_pushcfunction(L, cursor_tostring);
-    lua_setfield(L, -2, "__tostring");
-    lua_pop(L, 1);
+    register_class(L, SECRET_MT, secret_methods, secret_gc, NULL);
+    register_class(L, CURSOR_MT, cursor_methods, cursor_gc, cursor_tostring);
 
     luaL_newlib(L, methods); /* module.methods, extended by lua/migrate/db.lua */
     luaL_newmetatable(L, CONN_MT);

@@ -54,10 +54,14 @@ enum {
     OPT_LOCK_RETRIES,
     OPT_BIG_TABLE_ROWS,
     OPT_SAMPLE_ROWS,
+    OPT_BACKUP,
+    OPT_NO_BACKUP,
+    OPT_OTHER_DATABASE,
 };
 
 /* Options only some commands take: command.extra is a mask of these. */
-enum { X_TO = 1, X_SPEC_DIR = 2, X_EXPECT = 4, X_WAIT = 8, X_SERVE = 16, X_TOKEN = 32, X_REHEARSE = 64 };
+enum { X_TO = 1, X_SPEC_DIR = 2, X_EXPECT = 4, X_WAIT = 8, X_SERVE = 16, X_TOKEN = 32,
+       X_BACKUP = 64, X_RESTORE = 128, X_REHEARSE = 256 };
 
 static const struct {
     int mask;
@@ -75,6 +79,9 @@ static const struct {
     {X_TOKEN, {"role", required_argument, NULL, OPT_ROLE}},
     {X_TOKEN, {"versions", required_argument, NULL, OPT_VERSIONS}},
     {X_REHEARSE, {"sample-rows", required_argument, NULL, OPT_SAMPLE_ROWS}},
+    {X_BACKUP, {"backup", required_argument, NULL, OPT_BACKUP}},
+    {X_BACKUP, {"no-backup", no_argument, NULL, OPT_NO_BACKUP}},
+    {X_RESTORE, {"other-database", no_argument, NULL, OPT_OTHER_DATABASE}},
 };
 #define N_EXTRA (sizeof extra_options / sizeof *extra_options)
 
@@ -154,8 +161,15 @@ static const command commands[] = {
      "Takes the migration lock, plans, runs prechecks, then applies each pending\n"
      "version (up + convert + verify + history row) atomically. A failing version is\n"
      "rolled back completely and the run stops (exit 1).\n"
-     "  --to VERSION          stop after VERSION (default: the newest script)\n",
-     0, 0, X_TO},
+     "  --to VERSION          stop after VERSION (default: the newest script)\n"
+     "  --backup DIR          before the first pending version, back the database up\n"
+     "                        into a new directory under DIR (SQLite: its online\n"
+     "                        backup; PostgreSQL: pg_dump; MySQL/MariaDB: mysqldump or\n"
+     "                        mariadb-dump), recorded in history; restore brings it\n"
+     "                        back. Default: $N9E_MIGRATE_BACKUP_DIR. Nothing pending:\n"
+     "                        no backup. A missing dump tool refuses the run (exit 3)\n"
+     "  --no-backup           no backup, even with $N9E_MIGRATE_BACKUP_DIR set\n",
+     0, 0, X_TO | X_BACKUP},
     {"check", "check [--to VERSION | --expect VERSION]", "run every precheck; writes nothing",
      "Checks, each ok / refused / warning / skipped with a detail and a fix:\n"
      "server (reachable, version), plan (history vs scripts), compatibility (a\n"
@@ -168,8 +182,12 @@ static const command commands[] = {
      "  --to VERSION          check the plan up to VERSION\n"
      "  --expect VERSION      readiness gate instead: exit 0 only when the database is\n"
      "                        at VERSION and every applied version verifies (exit 3\n"
-     "                        at another version, 4 when a verification fails)\n",
-     0, 0, X_TO | X_EXPECT},
+     "                        at another version, 4 when a verification fails)\n"
+     "  --backup DIR          also check what run --backup DIR needs: DIR writable, the\n"
+     "                        dump tool on PATH and new enough, free space for the\n"
+     "                        database (default: $N9E_MIGRATE_BACKUP_DIR)\n"
+     "  --no-backup           ignore $N9E_MIGRATE_BACKUP_DIR\n",
+     0, 0, X_TO | X_EXPECT | X_BACKUP},
     {"rehearse", "rehearse [--to VERSION] [--sample-rows N]",
      "run the whole plan on a throwaway copy; the database is only read",
      "Runs every precheck on the database (read-only: lock impact is judged on its\n"
@@ -216,6 +234,22 @@ static const command commands[] = {
      "against the snapshot taken before it; `run` does the same by itself first.\n"
      "Exit 6 when the state before the version cannot be restored.\n",
      0, 0, 0},
+    {"restore", "restore DIR [--other-database]",
+     "bring the database back to a backup taken by run --backup",
+     "DIR is one backup: the directory holding manifest.json. Checks the manifest\n"
+     "and the size and SHA-256 of every file first (exit 3 when one differs, when\n"
+     "the engine is another, or when the database is not the one backed up), takes\n"
+     "the migration lock, drops what the database has now (tables, views, sequences,\n"
+     "routines, the runner's own tables) and loads the backup (SQLite: its online\n"
+     "backup; PostgreSQL: psql in one transaction; MySQL/MariaDB: the mysql or\n"
+     "mariadb client). Then every table's row count and checksum and the schema\n"
+     "must equal those the manifest recorded (exit 4 otherwise), and a `restore` row\n"
+     "is added to history. A failed load: exit 1 when nothing changed (SQLite,\n"
+     "PostgreSQL), 6 when the database is left partly loaded (MySQL/MariaDB, whose\n"
+     "DDL cannot be rolled back: run restore again).\n"
+     "  --other-database      allow restoring into a database other than the one the\n"
+     "                        backup was taken from (another name or SQLite file)\n",
+     1, 1, X_RESTORE},
     {"new", "new VERSION DESCRIPTION [--spec-dir DIR]",
      "scaffold a migration script and its busted spec",
      "Writes <scripts>/VERSION.lua (--scripts DIR, default ./scripts) and\n"
@@ -470,6 +504,9 @@ int main(int argc, char **argv)
         case OPT_TOKENS:
         case OPT_ROLE:
         case OPT_VERSIONS:
+        case OPT_BACKUP:
+        case OPT_NO_BACKUP:
+        case OPT_OTHER_DATABASE:
         case OPT_SPEC_DIR: opts[nopts++] = (host_option){optname, optarg ? optarg : "true"}; break;
         case ':': rc = usage_error(cmd, "option '%s' needs a value", argv[optind - 1]); break;
         default: rc = usage_error(cmd, "unknown option '%s'", argv[optind - 1]); break;

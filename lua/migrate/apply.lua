@@ -558,8 +558,16 @@ function M.run(conn, scripts, opts)
     end
     plan.last = plan.pending[#plan.pending].version
     plan.lock_opts = lock_opts
+    -- before anything of the run is written: the database as it stands
+    local backup
+    if opts.backup_dir then
+      backup = require("migrate.backup").take(conn, opts.backup_dir, { version = plan.current, target = plan.target,
+                                                                       lock_timeout = opts.lock_timeout })
+      res.backup = backup
+    end
     history.ensure(conn)
     plan.steps = {}
+    if backup then history.insert(conn, require("migrate.backup").history_row(backup, "backup")) end
     for _, r in ipairs(results) do -- an operator's override is part of the record
       if r.status == "skipped" then
         history.insert(conn, { version = plan.target, description = "skipped check " .. r.name,

@@ -160,7 +160,8 @@ end
 
 --- Every built-in check plus the plan's refusals; script prechecks are
 --- added by the caller (they need the sandbox).  opts: skip = {name=true},
---- disk_path, sqlite_path, min_free (bytes).
+--- disk_path, sqlite_path, min_free (bytes), backup_dir (run --backup:
+--- the `backup` check of migrate/backup.lua).
 function M.run(conn, plan, opts)
   local out = {}
   local function add(r)
@@ -180,6 +181,7 @@ function M.run(conn, plan, opts)
   local ok, priv = pcall(check_privileges, conn, opts.sqlite_path)
   add(ok and priv or result("privileges", "warning", "cannot read privileges: " .. errors.text(priv)))
   add(check_disk(conn, plan, opts))
+  if opts.backup_dir then add(require("migrate.backup").precheck(conn, opts.backup_dir)) end
   return out
 end
 

@@ -43,6 +43,17 @@ function M.log_options(o)
   end
 end
 
+--- run/check --backup DIR, else $N9E_MIGRATE_BACKUP_DIR, unless --no-backup.
+local function backup_dir(o)
+  if o.backup and o["no-backup"] then
+    errors.raise(errors.USAGE, "give either --backup DIR or --no-backup, not both")
+  end
+  if o.backup == "" then errors.raise(errors.USAGE, "--backup wants a directory") end
+  if o["no-backup"] then return nil end
+  local env = sys.getenv(require("migrate.backup").ENV)
+  return o.backup or (env ~= "" and env) or nil
+end
+
 --- Settings shared by every command, from the parsed options.
 local function settings(a)
   local o = a.opts
@@ -69,6 +80,10 @@ local function settings(a)
     checks = { skip = {}, disk_path = o["disk-path"], big_rows = number_opt(o, "big-table-rows", nil),
                min_free = math.floor(number_opt(o, "min-free-disk", 256) * 1048576) },
   }
+  if a.command == "run" or a.command == "check" then
+    s.backup_dir = backup_dir(o)
+    s.checks.backup_dir = s.backup_dir
+  end
   for _, name in ipairs(a.opts_list["skip-check"] or {}) do s.checks.skip[name] = true end
   if o.scripts then table.insert(s.allowed_paths, o.scripts) end
   M.log_options(o)
@@ -124,7 +139,8 @@ function commands.run(s)
   local list = load_scripts(s, conn)
   local r = apply.run(conn, list, { to = s.to, lock_timeout = s.lock_timeout, checks = s.checks,
                                     ddl_lock_timeout = s.ddl_lock_timeout, lock_retries = s.lock_retries,
-                                    step_timeout = s.step_timeout })
+                                    step_timeout = s.step_timeout, backup_dir = s.backup_dir })
+  local backup = r.backup and require("migrate.backup").summary(r.backup)
   for _, v in ipairs(r.recovered or {}) do
     if not s.json then say("recovered interrupted version %s", v) end
   end
@@ -138,10 +154,14 @@ function commands.run(s)
                 recovered = json.array(r.recovered or {}), adopted = r.adopted,
                 current = r.current, target = r.target, applied = json.array(r.applied),
                 failed = r.failed, duration_ms = r.duration_ms, exit = r.exit,
-                database = conn:target() })
+                database = conn:target(), backup = backup })
   elseif r.outcome == "up_to_date" then
     say("database is up to date at %s", r.current or "(empty: no scripts)")
   else
+    if backup then
+      say("backed up %s into %s (%s, %d ms)", r.from or "the empty database", backup.path, backup.tool.name,
+          backup.duration_ms)
+    end
     for _, a in ipairs(r.applied) do
       say("applied %s  %s  (%d ms)", a.version, a.description, a.duration_ms)
     end
@@ -493,6 +513,26 @@ function commands.baseline(s, a)
   else
     say("verified %s; database recorded at %s", table.concat(r.verified, ", "), r.current)
   end
+  return 0
+end
+
+--- `restore DIR`: bring the database back to a backup of run --backup.
+function commands.restore(s, a)
+  local conn <close> = open_db(s)
+  local r = require("migrate.backup").restore(conn, a.args[1], {
+    other_database = a.opts["other-database"] ~= nil, lock_timeout = s.lock_timeout,
+    ddl_lock_timeout = s.ddl_lock_timeout, step_timeout = s.step_timeout })
+  local b = require("migrate.backup").summary(r.backup)
+  if s.json then
+    emit_json({ ok = true, command = "restore", database = conn:target(), backup = b, current = b.version,
+                verified = true, recorded = r.recorded, undone = r.undone, exit = 0 })
+    return 0
+  end
+  say("restored %s (taken %s at %s): %d table(s), schema and data checksums as backed up", b.path, b.created_at,
+      b.version or "an empty database", b.tables)
+  if r.note then say("%s", r.note) end
+  if not r.recorded then say("the restored database has no history table: the restore is not recorded in it") end
+  say("database is at %s", b.version or "(none)")
   return 0
 end
 

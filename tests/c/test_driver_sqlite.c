@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -818,6 +819,50 @@ static void test_engine_errors(void **state)
     assert_int_equal(scalar(f->c, "SELECT count(*) FROM u"), 1);
 }
 
+/* The online backup: a copy of the committed state (even while this
+ * connection holds the run's write transaction), made 0600 and never
+ * over an existing file; and back into the live connection, which must be
+ * outside a transaction.  Under valgrind: every handle released. */
+static void test_online_backup(void **state)
+{
+    fixture *f = *state;
+    db_error err = {0};
+    char copy[600];
+    snprintf(copy, sizeof copy, "%s.copy", f->path);
+    unlink(copy);
+    xscript(f->c, "CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2)");
+    assert_int_equal(D->lock(f->c, "k", 1, &err), DB_OK); /* the lock: BEGIN IMMEDIATE */
+    xexec(f->c, "INSERT INTO t VALUES (3)");                /* not committed: not in the copy */
+    assert_int_equal(D->backup_to(f->c, copy, 1, &err), DB_OK);
+    assert_int_equal(D->rollback(f->c, &err), DB_OK);
+    struct stat st;
+    assert_int_equal(stat(copy, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(D->backup_to(f->c, copy, 1, &err), DB_ERR); /* exists */
+    assert_non_null(strstr(err.message, "File exists"));
+
+    xscript(f->c, "DROP TABLE t; CREATE TABLE later (y INTEGER)");
+    assert_int_equal(D->begin(f->c, 0, &err), DB_OK);
+    assert_int_equal(D->restore_from(f->c, copy, 1, &err), DB_ERR);
+    assert_non_null(strstr(err.message, "outside a transaction"));
+    assert_int_equal(D->rollback(f->c, &err), DB_OK);
+    assert_int_equal(D->restore_from(f->c, copy, 1, &err), DB_OK);
+    assert_int_equal(scalar(f->c, "SELECT count(*) FROM t"), 2);
+    assert_int_equal(scalar(f->c, "SELECT count(*) FROM sqlite_schema WHERE name = 'later'"), 0);
+
+    /* another connection holding the write lock: the restore gives up */
+    f->c2 = connect_path(f->path);
+    assert_int_equal(D->lock(f->c2, "k", 1, &err), DB_OK);
+    double t0 = now();
+    assert_int_equal(D->restore_from(f->c, copy, 0.3, &err), DB_ERR);
+    assert_true(now() - t0 >= 0.25);
+    assert_int_equal(err.code & 0xff, SQLITE_BUSY);
+    assert_int_equal(D->rollback(f->c2, &err), DB_OK);
+
+    assert_int_equal(D->restore_from(f->c, "/n9e/no/such/file", 1, &err), DB_ERR);
+    unlink(copy);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -837,6 +882,7 @@ int main(void)
         T(test_quote_ident),
         T(test_catalog),
         T(test_engine_errors),
+        T(test_online_backup),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
