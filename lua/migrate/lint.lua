@@ -158,7 +158,7 @@ local TIME_RANK = { date = 1, datetime = 2, ["timestamp without time zone"] = 2,
 function M.type_info(text, dialect)
   if type(text) ~= "string" or text:find("%s", 1, true) then return nil end
   local s = text:lower():gsub("%s+", " "):gsub("^ ", ""):gsub(" $", "")
-  local unsigned = s:find(" unsigned") ~= nil
+  local full, unsigned = s, s:find(" unsigned") ~= nil
   s = s:gsub(" unsigned", ""):gsub(" zerofill", ""):gsub(" signed", "")
   local base, args = s:match("^([%w_ ]-)%s*%(([^)]*)%)")
   base = base or s
@@ -166,37 +166,37 @@ function M.type_info(text, dialect)
   for n in (args or ""):gmatch("%d+") do nums[#nums + 1] = tonumber(n) end
   local my = dialect == "mysql"
   if base == "bool" or base == "boolean" then
-    if my then return { family = "int", bytes = 1, name = s } end
-    return { family = "bool", name = s }
+    if my then return { family = "int", bytes = 1, name = full } end
+    return { family = "bool", name = full }
   end
-  if INT_BYTES[base] then return { family = "int", bytes = INT_BYTES[base], unsigned = unsigned, name = s } end
+  if INT_BYTES[base] then return { family = "int", bytes = INT_BYTES[base], unsigned = unsigned, name = full } end
   if CHARS[base] then
     local n = nums[1] or ((base:find("var") and not my) and UNBOUNDED or 1)
-    return { family = "text", chars = n, name = s }
+    return { family = "text", chars = n, name = full }
   end
   if TEXT_BYTES[base] then
-    if my then return { family = "text", bytes = TEXT_BYTES[base], name = s } end
-    return { family = "text", chars = UNBOUNDED, name = s }
+    if my then return { family = "text", bytes = TEXT_BYTES[base], name = full } end
+    return { family = "text", chars = UNBOUNDED, name = full }
   end
   if BLOB_BYTES[base] or base == "bytea" or base == "varbinary" or base == "binary" then
     local n = BLOB_BYTES[base] or nums[1] or UNBOUNDED
-    return { family = "blob", bytes = my and n or (base == "bytea" or base == "blob") and UNBOUNDED or n, name = s }
+    return { family = "blob", bytes = my and n or (base == "bytea" or base == "blob") and UNBOUNDED or n, name = full }
   end
-  if base == "real" or base == "float4" then return { family = "float", bytes = 4, name = s } end
+  if base == "real" or base == "float4" then return { family = "float", bytes = 4, name = full } end
   if base == "double" or base == "double precision" or base == "float8" then
-    return { family = "float", bytes = 8, name = s }
+    return { family = "float", bytes = 8, name = full }
   end
   if base == "float" then
     local p = nums[1]
-    return { family = "float", bytes = (p and p > 24 or (not p and not my)) and 8 or 4, name = s }
+    return { family = "float", bytes = (p and p > 24 or (not p and not my)) and 8 or 4, name = full }
   end
   if base == "decimal" or base == "numeric" or base == "dec" then
-    return { family = "decimal", p = nums[1] or (my and 10 or 1000), s = nums[2] or 0, name = s }
+    return { family = "decimal", p = nums[1] or (my and 10 or 1000), s = nums[2] or 0, name = full }
   end
   local rank = TIME_RANK[base] or TIME_RANK[(base:gsub("%(%d+%)", ""))]
-  if rank then return { family = "time", rank = rank, precision = nums[1] or 0, name = s } end
-  if base == "json" or base == "jsonb" then return { family = "json", name = s } end
-  return { family = "other", name = s }
+  if rank then return { family = "time", rank = rank, precision = nums[1] or 0, name = full } end
+  if base == "json" or base == "jsonb" then return { family = "json", name = full } end
+  return { family = "other", name = full }
 end
 
 local function chars_of(t)
@@ -516,10 +516,22 @@ function M.events(text)
   local S = source.read(text)
   if not S then return nil end
   local out = {}
+  -- the returned table's other fields (description, ...) are words, not SQL
+  local data_fields = {}
+  for _, f in ipairs(S.fields) do
+    if not source.STEPS[f.key] then data_fields[#data_fields + 1] = f end
+  end
+  local function in_data_field(k)
+    for _, f in ipairs(data_fields) do
+      if k >= f.first and k <= f.last then return true end
+    end
+  end
   for _, t in ipairs(source.texts(S)) do
-    local from = #out
-    text_events(t.text, t.dialect, t.line_at, out)
-    for i = from + 1, #out do out[i].at = t.at end
+    if not in_data_field(t.at) then
+      local from = #out
+      text_events(t.text, t.dialect, t.line_at, out)
+      for i = from + 1, #out do out[i].at = t.at end
+    end
   end
   local seen = {}
   for _, call in ipairs(source.ddl_calls(S)) do
@@ -591,10 +603,20 @@ end
 local function destructive_rule(sc, model, out)
   local declared = sc.module and sc.module.destructive == true
   local found = false
+  -- tables and columns this script makes itself: dropping its own work
+  -- tables loses nothing that was there before it
+  local made = {}
+  for _, e in ipairs(sc.events) do
+    if not only_down(e.ctx) and e.table and (e.kind == "create_table" or e.kind == "add_column") then
+      made[e.table .. "." .. (e.kind == "add_column" and tostring(e.column) or "")] = true
+    end
+  end
   for _, e in ipairs(sc.events) do
     local exempt = only_down(e.ctx)
     local where = steps_text(e.ctx)
-    if not exempt and DROPS_DATA[e.kind] then
+    local own = e.table and ((e.kind == "drop_table" and made[e.table .. "."])
+                             or (e.kind == "drop_column" and e.column and made[e.table .. "." .. e.column]))
+    if not exempt and DROPS_DATA[e.kind] and not own then
       found = true
       if not declared then
         local what = e.table and (" " .. (e.column and column_name(e) or e.table)) or ""
@@ -721,13 +743,17 @@ end
 --- luacheck's modules: Debian's lua-check installs them for Lua 5.1 only
 --- (/usr/share/lua/5.1/luacheck), pure Lua that runs on 5.4.  Look them
 --- up on this Lua's own path with 5.4 read as 5.1, and only them.
-local function luacheck_searcher(name)
-  if name ~= "luacheck" and not name:match("^luacheck%.") then return nil end
+local function luacheck_path()
   local path = {}
   for template in package.path:gmatch("[^;]+") do
     if template:find("/5%.4/") then path[#path + 1] = (template:gsub("/5%.4/", "/5.1/")) end
   end
-  local file, err = package.searchpath(name, table.concat(path, ";"))
+  return table.concat(path, ";")
+end
+
+local function luacheck_searcher(name)
+  if name ~= "luacheck" and not name:match("^luacheck%.") then return nil end
+  local file, err = package.searchpath(name, luacheck_path())
   if not file then return "\n\t" .. err end
   local chunk, lerr = loadfile(file)
   if not chunk then error(lerr, 0) end
@@ -741,7 +767,11 @@ local function load_luacheck()
   end
   if not installed then table.insert(package.searchers, luacheck_searcher) end
   local ok, luacheck = pcall(require, "luacheck")
-  if not ok then return nil, luacheck end
+  if not ok then
+    local path = luacheck_path()
+    return nil, path == "" and "package.path names no Lua 5.4 directory to look beside"
+                or ("not found in " .. path)
+  end
   return luacheck, nil, require("luacheck.options").all_options, require("luacheck.builtin_standards")
 end
 
@@ -816,8 +846,7 @@ local function luacheck_rule(list, opts, out)
   if not luacheck then
     finding(out, nil, nil, "luacheck", "error",
             "luacheck is not installed (Debian package lua-check): scripts cannot be checked with it; "
-            .. "install it (tools/install-deps.sh does) and run lint again ("
-            .. tostring(err):match("^[^\n]*") .. ")")
+            .. "install it (tools/install-deps.sh does) and run lint again (luacheck: " .. err .. ")")
     return
   end
   -- the project's own settings are compiled in with the scripts

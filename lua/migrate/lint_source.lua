@@ -580,9 +580,16 @@ function M.ddl_calls(S)
   end
   local out = {}
   for k, tk in ipairs(toks) do
-    if tk.t == "name" and aliases[tk.v] and is(toks[k + 1], "op", ".") and is(toks[k + 2], "name")
-       and is(toks[k + 3], "op", "(") and not is(toks[k - 1], "op", ".") then
-      local open = k + 3
+    -- ddl.fn( with ddl a local of require("migrate.ddl"), or require("migrate.ddl").fn(
+    local dot
+    if tk.t == "name" and aliases[tk.v] and not is(toks[k - 1], "op", ".") then
+      dot = k + 1
+    elseif is(tk, "name", "require") and is(toks[k + 1], "op", "(") and is(toks[k + 2], "str", "migrate.ddl")
+           and is(toks[k + 3], "op", ")") then
+      dot = k + 4
+    end
+    if dot and is(toks[dot], "op", ".") and is(toks[dot + 1], "name") and is(toks[dot + 2], "op", "(") then
+      local open = dot + 2
       local starts, j = {}, open + 1
       while j < S.pair[open] do
         starts[#starts + 1] = j
@@ -595,7 +602,7 @@ function M.ddl_calls(S)
           local ok, v = pcall(eval_expr, S, s, env)
           args[i] = ok and v or UNKNOWN
         end
-        out[#out + 1] = { fn = toks[k + 2].v, line = tk.line, at = k, args = args }
+        out[#out + 1] = { fn = toks[dot + 1].v, line = tk.line, at = k, args = args }
       end
     end
   end
