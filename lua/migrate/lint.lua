@@ -199,6 +199,12 @@ function M.type_info(text, dialect)
   return { family = "other", name = full }
 end
 
+--- PostgreSQL text and varchar without a length, MySQL longtext: a text
+--- type any value's text fits into
+local function unbounded_text(t)
+  return t.family == "text" and (t.chars == UNBOUNDED or (t.bytes or 0) >= TEXT_BYTES.longtext)
+end
+
 local function chars_of(t)
   if t.chars then return t.chars end
   return t.bytes / 4 -- MySQL: utf8mb4, up to 4 bytes a character
@@ -595,6 +601,12 @@ end
 
 -- Rules ------------------------------------------------------------------------------
 
+--- The line of the returned table's field `key` in a script, or nil.
+local function field_line(sc, key)
+  local f = sc.S and source.field(sc.S, key)
+  return f and f.line
+end
+
 local function finding(list, script, line, rule, severity, message)
   list[#list + 1] = { script = script, line = line, rule = rule, severity = severity, message = message }
 end
@@ -644,7 +656,7 @@ local function destructive_rule(sc, model, out)
                    .. "destructive = true if that is intended"):format(column_name(e), old_text, e.type,
                                                                       dialect or "every engine", via, where))
         end
-      elseif not old and not (new.family == "text" and chars_of(new) >= 2 ^ 30) and not declared then
+      elseif not old and not unbounded_text(new) and not declared then
         finding(out, sc.name, e.line, "destructive", "warning",
                 ("%s becomes %s (%s)%s in %s, but no earlier script declares its type: lint cannot tell "
                  .. "whether that narrows"):format(column_name(e), e.type, dialect or "every engine", via, where))
@@ -653,8 +665,7 @@ local function destructive_rule(sc, model, out)
     if not exempt then learn(model, e) end
   end
   if declared and not found then
-    local f = sc.S and source.field(sc.S, "destructive")
-    finding(out, sc.name, f and f.line, "destructive", "warning",
+    finding(out, sc.name, field_line(sc, "destructive"), "destructive", "warning",
             "declares destructive = true, but lint finds no destructive statement outside down "
             .. "(it reads SQL literals and migrate.ddl calls; SQL computed at run time is not seen)")
   end
@@ -663,11 +674,9 @@ end
 local function down_rule(sc, out)
   local m = sc.module
   if not m then return end
-  local up = sc.S and source.field(sc.S, "up")
-  local line = up and up.line or (sc.S and sc.S.return_at and sc.S.toks[sc.S.return_at].line)
+  local line = field_line(sc, "up") or (sc.S and sc.S.return_at and sc.S.toks[sc.S.return_at].line)
   if m.down and m.irreversible then
-    local f = sc.S and source.field(sc.S, "irreversible")
-    finding(out, sc.name, f and f.line or line, "down", "error",
+    finding(out, sc.name, field_line(sc, "irreversible") or line, "down", "error",
             "declares irreversible but has a down: drop one of them")
     return
   end
@@ -705,8 +714,7 @@ local function version_rules(list, out)
     if sc.parsed then known_versions[sc.version] = sc end
   end
   for _, sc in ipairs(list) do
-    local f = sc.S and source.field(sc.S, "version")
-    local line = f and f.line
+    local line = field_line(sc, "version")
     if sc.module and not sc.parsed then
       finding(out, sc.name, line, "version", "error", select(2, version.parse(sc.module.version)))
     elseif sc.parsed then
@@ -724,13 +732,13 @@ local function version_rules(list, out)
       end
       local min = sc.module.min_from and version.parse(sc.module.min_from)
       if min then
-        local mf = source.field(sc.S or { fields = {} }, "min_from")
+        local mf = field_line(sc, "min_from")
         if not version.lt(min, sc.parsed) then
-          finding(out, sc.name, mf and mf.line or line, "version", "error",
+          finding(out, sc.name, mf or line, "version", "error",
                   ("min_from %s is not below the script's own version %s: no database could apply it")
                     :format(min.text, sc.version))
         elseif not known_versions[min.text] then
-          finding(out, sc.name, mf and mf.line or line, "version", "warning",
+          finding(out, sc.name, mf or line, "version", "warning",
                   ("min_from %s is the version of no script here"):format(min.text))
         end
       end

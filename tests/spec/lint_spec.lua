@@ -279,9 +279,12 @@ return { version = "1.0.0", down = function() end,
   up = function(db)
     db:exec("ALTER TABLE other ALTER COLUMN a TYPE text")
     db:exec("ALTER TABLE other MODIFY COLUMN b int")
+    db:exec("ALTER TABLE other MODIFY COLUMN c longtext")
+    db:exec("ALTER TABLE other MODIFY COLUMN d text")
   end,
   down = function() end,]]) })
-      assert.are.same({ unjudged("a.lua:5", "other.b", "int", "mysql") }, of(f, "destructive"))
+      assert.are.same({ unjudged("a.lua:5", "other.b", "int", "mysql"), unjudged("a.lua:7", "other.d", "text", "mysql") },
+                      of(f, "destructive"))
     end)
   end)
 
