@@ -631,7 +631,7 @@ local function destructive_rule(sc, model, out)
     if not exempt and DROPS_DATA[e.kind] and not own then
       found = true
       if not declared then
-        local what = e.table and (" " .. (e.column and column_name(e) or e.table)) or ""
+        local what = (e.table or e.column) and (" " .. (e.column and column_name(e) or e.table)) or ""
         finding(out, sc.name, e.line, "destructive", "error",
                 ("%s%s in %s loses data; only `down` may do that, unless the script declares destructive = true")
                   :format(DROPS_DATA[e.kind], what, where))
@@ -956,7 +956,8 @@ function M.check(sources, opts)
     local ra, rb = rank[a.script] or 0, rank[b.script] or 0
     if ra ~= rb then return ra < rb end
     if (a.line or 0) ~= (b.line or 0) then return (a.line or 0) < (b.line or 0) end
-    return a.rule < b.rule
+    if a.rule ~= b.rule then return a.rule < b.rule end
+    return a.message < b.message
   end)
   return out, #list
 end

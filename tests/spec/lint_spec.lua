@@ -250,8 +250,8 @@ return {
   down = function() end,
 }
 ]] })
-      assert.are.same({ narrowed("b.lua:9", "t.name", "varchar(64)", "varchar(32)", "mysql", " (ddl.alter_column)"),
-                        narrowed("b.lua:9", "t.n", "int", "smallint", "postgres", " (ddl.alter_column)") },
+      assert.are.same({ narrowed("b.lua:9", "t.n", "int", "smallint", "postgres", " (ddl.alter_column)"),
+                        narrowed("b.lua:9", "t.name", "varchar(64)", "varchar(32)", "mysql", " (ddl.alter_column)") },
                       of(f, "destructive"))
     end)
 
