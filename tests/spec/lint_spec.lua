@@ -1,6 +1,7 @@
 -- `lint` rules on crafted script sources: each fires where it should, on
 -- the right line, and stays quiet where it should not.  No database.
 local lint = require("migrate.lint")
+local lint_sql = require("migrate.lint_sql")
 
 --- Lint sources { [name] = text } (luacheck too unless opts.luacheck == false).
 local function check(files, opts)
@@ -290,7 +291,7 @@ return { version = "1.0.0", down = function() end,
 
   describe("type widening", function()
     local function holds(old, new, dialect)
-      return lint.holds(lint.type_info(old, dialect), lint.type_info(new, dialect))
+      return lint_sql.holds(lint_sql.type_info(old, dialect), lint_sql.type_info(new, dialect))
     end
     it("passes known widenings and refuses narrowing or lossy changes", function()
       local widen = { { "int", "bigint" }, { "int unsigned", "bigint" }, { "varchar(16)", "varchar(191)" },
