@@ -261,6 +261,20 @@ static const command commands[] = {
      "Default DIR is ./spec. Arguments after -- go to busted unchanged.\n"
      "With --json, busted reports in its JSON format.\n",
      0, 64, 0},
+    {"lint", "lint [--scripts DIR]", "check migration scripts without a database",
+     "Checks the built-in scripts, or those under --scripts DIR, and prints one line\n"
+     "per finding (FILE:LINE: [rule] message) and a summary. Rules:\n"
+     "  luacheck     luacheck-clean under the project's .luacheckrc (Debian package\n"
+     "               lua-check; missing, it is an error)\n"
+     "  load         the script loads in the sandbox and its fields are valid\n"
+     "  version      versions parse and are unique, a version-like file name\n"
+     "               matches, min_from names an earlier version\n"
+     "  destructive  DROP TABLE/COLUMN, TRUNCATE and narrowing type changes\n"
+     "               outside down only with destructive = true\n"
+     "  down         a script without a down declares irreversible = \"why\"\n"
+     "Exit 0 when there are only warnings or nothing, 3 when there is an error\n"
+     "(2: DIR is not a directory).\n",
+     0, 0, 0},
     {"wait", "wait --for VERSION [--timeout SECS] [--interval SECS]",
      "block until another instance has upgraded the database to VERSION",
      "Polls the database (read-only; an unreachable or missing database is waited\n"

@@ -2734,5 +2734,7 @@ return {
       assert(db:scalar("SELECT count(*) FROM role WHERE name = ?", role) == 1, "seed role " .. role .. " is missing")
     end
   end,
-  -- no down: a baseline is where the chain starts
+
+  -- no down: rollback stops here (lint: a script without a down says why)
+  irreversible = "a baseline is where the chain starts: there is no version below it to return to",
 }

@@ -23,6 +23,9 @@ end
 return {
   version = "8.1.0",
   description = "PostgreSQL: notify_channel.enable and notify_rule.enable become boolean",
+  -- smallint -> boolean keeps only zero / not zero (lint: a lossy type
+  -- change); the flags hold 0 and 1, which become false and true
+  destructive = true,
 
   up = function(db)
     if db.dialect ~= "postgres" then return end

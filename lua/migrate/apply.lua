@@ -719,7 +719,10 @@ function M.rollback(conn, scripts, opts)
       if plan.applied[s.version] and plan.applied[s.version].kind == "migrate"
          and version.lt(target, s.parsed) then
         undo[#undo + 1] = s
-        if not s.module.down then missing[#missing + 1] = s.version .. " (" .. s.name .. ")" end
+        if not s.module.down then
+          local why = s.module.irreversible and ("; irreversible: " .. s.module.irreversible) or ""
+          missing[#missing + 1] = s.version .. " (" .. s.name .. why .. ")"
+        end
       end
     end
     if #missing > 0 then

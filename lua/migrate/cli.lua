@@ -601,6 +601,26 @@ function commands.test(s, a)
   return require("migrate.testing").run_busted(args, a.lua_path)
 end
 
+function commands.lint(s)
+  local r = require("migrate.lint").run({ scripts_dir = s.scripts_dir, allowed_paths = s.allowed_paths })
+  if s.json then
+    local findings = json.array()
+    for i, f in ipairs(r.findings) do
+      findings[i] = { script = f.script or json.null, line = f.line or json.null, rule = f.rule,
+                      severity = f.severity, message = f.message }
+    end
+    emit_json({ ok = r.exit == 0, command = "lint", findings = findings, scripts = r.scripts,
+                errors = r.errors, warnings = r.warnings, exit = r.exit })
+    return r.exit
+  end
+  for _, f in ipairs(r.findings) do
+    local where = f.script and (f.script .. (f.line and (":" .. f.line) or "") .. ": ") or ""
+    say("%s[%s] %s%s", where, f.rule, f.severity == "warning" and "warning: " or "", f.message)
+  end
+  say("lint: %d script(s), %d error(s), %d warning(s)", r.scripts, r.errors, r.warnings)
+  return r.exit
+end
+
 -- entry point -----------------------------------------------------------------
 
 local function report(e, s)

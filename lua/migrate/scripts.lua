@@ -12,6 +12,7 @@ local M = {}
 local STEPS = { "precheck", "up", "convert", "verify", "down" }
 local KNOWN = { version = true, description = true, dialects = true, transaction = true,
                 min_from = true, rewrites = true, lock_timeout = true, lock_retries = true,
+                destructive = true, irreversible = true,
                 precheck = true, up = true, convert = true, verify = true, down = true }
 
 --- Sources: list of { name = display name, text = contents }.
@@ -41,7 +42,8 @@ function M.sources(dir)
   return out
 end
 
-local function validate(m, name)
+--- Check a loaded script's table: its parsed version, or nil, reason.
+function M.validate(m, name)
   if type(m) ~= "table" then
     return nil, ("script %s must return a table, got %s"):format(name, type(m))
   end
@@ -88,6 +90,14 @@ local function validate(m, name)
   if m.lock_retries ~= nil and (math.type(m.lock_retries) ~= "integer" or m.lock_retries < 0) then
     return nil, ("script %s: lock_retries must be a whole number, 0 or more"):format(name)
   end
+  if m.destructive ~= nil and type(m.destructive) ~= "boolean" then
+    return nil, ("script %s: destructive must be true or false (true: it drops tables or columns, or narrows "
+      .. "a type, on purpose)"):format(name)
+  end
+  if m.irreversible ~= nil and (type(m.irreversible) ~= "string" or not m.irreversible:find("%S")) then
+    return nil, ("script %s: irreversible must say why the script has no down (irreversible = \"why\")")
+      :format(name)
+  end
   if m.dialects ~= nil and type(m.dialects) ~= "table" then
     return nil, ("script %s: dialects must be a list such as {\"sqlite\"}"):format(name)
   end
@@ -106,7 +116,7 @@ function M.load_all(opts)
     if not mod then
       err = ("script %s does not load: %s"):format(src.name, errors.text(err))
     else
-      v, err = validate(mod, src.name)
+      v, err = M.validate(mod, src.name)
     end
     if not v then
       problems[#problems + 1] = err

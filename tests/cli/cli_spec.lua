@@ -54,7 +54,7 @@ end)
 describe("command line", function()
   it("has --help for every command and the top level", function()
     for _, cmd in ipairs({ "run", "check", "plan", "status", "history", "log", "verify", "rollback", "baseline", "repair",
-                           "new", "test", "version", "wait", "serve", "token" }) do
+                           "new", "test", "version", "wait", "serve", "token", "lint" }) do
       local code, out = mig(cmd .. " --help")
       assert.are.equal(0, code, cmd)
       assert.matches("usage: n9e%-lua%-migrate " .. cmd, out)
@@ -463,5 +463,152 @@ end]]))
     -- the step log: every step that ran, with its duration (debug level on
     -- stderr, always in the audit file)
     assert.are.same({ "7.0.0:up", "7.0.0:verify", "7.1.0:up", "7.1.0:verify" }, steps)
+  end)
+end)
+
+-- `lint`: the built-in scripts, a directory of bad ones, --json, a missing
+-- directory, a directory's own .luacheckrc, and luacheck missing.
+-- a directory with one finding of each rule, at known lines
+local BAD = {
+  ["bad/1.0.0.lua"] = [[
+return {
+  version = "1.0.0",
+  up = function(db) db:exec("CREATE TABLE t (id INTEGER PRIMARY KEY, name VARCHAR(64))") end,
+  down = function(db) db:exec("DROP TABLE t") end,
+}
+]],
+  ["bad/1.1.0.lua"] = [[
+local unused = 1
+return {
+  version = "1.2.0",
+  up = function(db)
+    db:exec("DROP TABLE old_stuff")
+    db:exec("ALTER TABLE t MODIFY COLUMN name varchar(16)")
+  end,
+  down = function() end,
+}
+]],
+  ["bad/again.lua"] = [[
+return {
+  version = "1.0.0",
+  up = function(db) db:exec("CREATE INDEX idx_name ON t (name)") end,
+}
+]],
+  ["bad/rows.lua"] = [[
+return {
+  version = "1.3.0",
+  up = function(db) db:exec("UPDATE t SET name = lower(name)") end,
+}
+]],
+}
+
+local EXPECTED = {
+  "bad/1.1.0.lua:1: [luacheck] (W211) unused variable 'unused'",
+  "bad/1.1.0.lua:3: [version] the file name says version 1.1.0 but the script declares 1.2.0",
+  "bad/1.1.0.lua:5: [destructive] DROP TABLE old_stuff in up loses data; only `down` may do that, unless the "
+    .. "script declares destructive = true",
+  "bad/1.1.0.lua:6: [destructive] t.name narrows from varchar(64) to varchar(16) (mysql) in up: values that do "
+    .. "not fit are cut or refused; declare destructive = true if that is intended",
+  "bad/again.lua:2: [version] scripts bad/1.0.0.lua and bad/again.lua both have version 1.0.0",
+  "bad/again.lua:3: [down] up only makes changes that can be undone (create index) but there is no down: write "
+    .. "one, or declare irreversible = \"why\"",
+  "bad/rows.lua:3: [down] warning: no down: rollback below 1.3.0 is refused; write one, or declare "
+    .. "irreversible = \"why\" when it cannot be undone",
+  "lint: 4 script(s), 6 error(s), 1 warning(s)",
+}
+
+local function lines(text)
+  local out = {}
+  for l in text:gmatch("[^\n]+") do out[#out + 1] = l end
+  return out
+end
+
+describe("lint (no database)", function()
+  it("passes the built-in scripts: exit 0, no findings", function()
+    local code, out, err = mig("lint")
+    assert.are.equal(0, code, out .. err)
+    assert.matches("^lint: %d+ script%(s%), 0 error%(s%), 0 warning%(s%)\n$", out)
+    code, out = mig("lint --json")
+    assert.are.equal(0, code)
+    local doc = json.decode(out)
+    assert.is_true(doc.ok)
+    assert.are.equal("lint", doc.command)
+    assert.are.equal(0, doc.exit)
+    assert.are.same({}, doc.findings)
+    assert.is_true(doc.scripts >= 20)
+    assert.matches('"findings":%[%]', out) -- an array, also when empty
+  end)
+
+  it("reports every finding of a bad directory with its line and exits 3", function()
+    for name, text in pairs(BAD) do write(name, text) end
+    local code, out = mig("lint --scripts bad")
+    assert.are.equal(3, code, out)
+    assert.are.same(EXPECTED, lines(out))
+  end)
+
+  it("gives the findings as one JSON document with --json", function()
+    for name, text in pairs(BAD) do write(name, text) end
+    local code, out = mig("lint --scripts bad --json")
+    assert.are.equal(3, code)
+    local doc = json.decode(out)
+    assert.is_false(doc.ok)
+    assert.are.equal("lint", doc.command)
+    assert.are.equal(3, doc.exit)
+    assert.are.equal(4, doc.scripts)
+    assert.are.equal(7, #doc.findings)
+    assert.are.same({ script = "bad/1.1.0.lua", line = 5, rule = "destructive", severity = "error",
+                      message = "DROP TABLE old_stuff in up loses data; only `down` may do that, unless the script "
+                        .. "declares destructive = true" }, doc.findings[3])
+    assert.are.same({ script = "bad/rows.lua", line = 3, rule = "down", severity = "warning",
+                      message = "no down: rollback below 1.3.0 is refused; write one, or declare irreversible = "
+                        .. "\"why\" when it cannot be undone" }, doc.findings[7])
+  end)
+
+  it("exits 0 when there are only warnings", function()
+    write("warn/1.0.0.lua", BAD["bad/rows.lua"]:gsub("1%.3%.0", "1.0.0"))
+    local code, out = mig("lint --scripts warn")
+    assert.are.equal(0, code, out)
+    assert.matches("1 script%(s%), 0 error%(s%), 1 warning%(s%)", out)
+  end)
+
+  it("exits 2 for a directory that is not there", function()
+    local code, out, err = mig("lint --scripts nowhere")
+    assert.are.equal(2, code)
+    assert.are.equal("", out)
+    assert.matches("error: %-%-scripts nowhere: not a directory", err)
+    code, out = mig("lint --scripts nowhere --json")
+    assert.are.equal(2, code)
+    assert.are.equal(2, json.decode(out).exit)
+  end)
+
+  it("uses the .luacheckrc found in or above the directory, else the project's settings for scripts", function()
+    write("own/1.0.0.lua", "local unused = 1\n" .. BAD["bad/1.0.0.lua"])
+    local code, out = mig("lint --scripts own")
+    assert.are.equal(3, code)
+    assert.matches("own/1.0.0.lua:1: %[luacheck%] %(W211%) unused variable 'unused'", out)
+    write(".luacheckrc", 'std = "lua54"\nfiles["own/"] = { ignore = { "211" } }\n')
+    code, out = mig("lint --scripts own")
+    assert.are.equal(0, code, out)
+    write(".luacheckrc", 'std = "lua54"\nfiles["own/"] = { ignore = 211 }\n')
+    code, out = mig("lint --scripts own")
+    assert.are.equal(3, code, out)
+    assert.matches("%[luacheck%] the %.luacheckrc settings are not valid", out)
+  end)
+
+  it("says so when luacheck is not installed, and fails", function()
+    -- Lua's path without its system directories: luacheck's modules are
+    -- looked up beside them
+    local code, out = mig("lint", "LUA_PATH_5_4='/nonexistent/5.4/?.lua'")
+    assert.are.equal(3, code, out)
+    assert.matches("%[luacheck%] luacheck is not installed %(Debian package lua%-check%)", out)
+    assert.matches("not found in /nonexistent/5%.1/%?%.lua", out)
+  end)
+
+  it("describes its rules and exit codes in --help", function()
+    local code, out = mig("lint --help")
+    assert.are.equal(0, code)
+    assert.matches("usage: n9e%-lua%-migrate lint %[%-%-scripts DIR%]", out)
+    for _, rule in ipairs({ "luacheck", "load", "version", "destructive", "down" }) do assert.matches(rule, out) end
+    assert.matches("3 when there is an error", out)
   end)
 end)
