@@ -678,4 +678,28 @@ function M.restore(conn, dir, opts)
   return res
 end
 
+--- PostgreSQL: copy the database of src into the (empty) database of dst
+--- through pg_dump and psql, for `rehearse` when other sessions keep
+--- CREATE DATABASE ... TEMPLATE from copying.  The dump is one snapshot
+--- (pg_dump's own transaction), written to a 0600 file in tmp_dir and
+--- removed afterwards; ownership and grants are left out (the copy
+--- belongs to whoever runs the rehearsal).
+function M.pg_copy(src, dst, tmp_dir)
+  local dump, load = require_tool(src, "dump"), require_tool(dst, "load")
+  local file = ("%s/.n9e_rehearse_%s.sql"):format(tmp_dir, sys.random_hex(6))
+  local ok, err = pcall(function()
+    do
+      local secret <close> = src:secret_file("pgpass")
+      run_tool({ dump.path, "--format=plain", "--no-password", "--no-owner", "--no-privileges",
+                 "--dbname=" .. pg_conninfo(src:target_info()) }, { env = pg_env(secret), stdout = file })
+    end
+    local secret <close> = dst:secret_file("pgpass")
+    run_tool({ load.path, "-X", "-q", "--no-password", "-v", "ON_ERROR_STOP=1", "--single-transaction",
+               "-f", file, "--dbname=" .. pg_conninfo(dst:target_info()) }, { env = pg_env(secret) })
+  end)
+  os.remove(file)
+  if not ok then error(err, 0) end
+  return ("%s | %s"):format(basename(dump.path), basename(load.path))
+end
+
 return M

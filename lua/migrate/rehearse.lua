@@ -7,9 +7,9 @@
 --- Copies:
 ---   SQLite      VACUUM INTO a new file beside the database (a consistent
 ---               snapshot from one read transaction).
----   PostgreSQL  CREATE DATABASE ... TEMPLATE the database (a full copy;
----               PostgreSQL needs the source to have no other sessions, so
----               with the application connected it is refused and said so).
+---   PostgreSQL  CREATE DATABASE ... TEMPLATE the database (a full copy of
+---               its files) when no other session is connected to it; else
+---               pg_dump's snapshot loaded with psql into a new database.
 ---   MySQL       a new database with every table's SHOW CREATE TABLE and
 ---               at most sample_rows rows of each (the runner's own tables
 ---               whole, so that the plan is the same).
@@ -53,30 +53,52 @@ local function sqlite_copy(real, open)
   return connected(open, copy, { drop = drop, method = "VACUUM INTO " .. copy })
 end
 
+--- PostgreSQL: CREATE DATABASE ... TEMPLATE copies files, the fastest
+--- way, but only while nobody else is connected to the database; with
+--- the application connected, pg_dump's snapshot is loaded into an empty
+--- scratch database with psql instead (backup.pg_copy).
 local function postgres_copy(real, open)
   local source = real:scalar("SELECT current_database()")
   local others = tonumber(real:scalar(
     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")) or 0
-  real:close()
-  if others > 0 then
-    errors.raise(errors.REFUSED, ("cannot copy database %s for the rehearsal: CREATE DATABASE ... TEMPLATE needs it "
-      .. "to have no other sessions, and it has %d (stop the application, or rehearse on a restored backup)")
-      :format(source, others))
-  end
   local name = scratch_name()
   local ok_admin, admin = pcall(open, "postgres")
   if not ok_admin then admin = open("template1") end
-  local ok, err = pcall(admin.exec, admin, ("CREATE DATABASE %s TEMPLATE %s")
-    :format(admin:quote_ident(name), admin:quote_ident(source)))
-  if not ok then
-    admin:close()
-    errors.raise(errors.REFUSED, ("cannot copy database %s for the rehearsal: %s"):format(source, errors.text(err)))
-  end
+  local q = function(n) return admin:quote_ident(n) end
   local function drop()
-    admin:exec(("DROP DATABASE IF EXISTS %s WITH (FORCE)"):format(admin:quote_ident(name)))
+    admin:exec(("DROP DATABASE IF EXISTS %s WITH (FORCE)"):format(q(name)))
     admin:close()
   end
-  return connected(open, name, { drop = drop, method = ("CREATE DATABASE %s TEMPLATE %s"):format(name, source) })
+  local method
+  if others == 0 then
+    real:close() -- TEMPLATE wants no session on the source, ours included
+    local ok, err = pcall(admin.exec, admin, ("CREATE DATABASE %s TEMPLATE %s"):format(q(name), q(source)))
+    if ok then
+      method = ("CREATE DATABASE %s TEMPLATE %s"):format(name, source)
+    elseif not tostring(errors.text(err)):find("being accessed by other users", 1, true) then
+      admin:close()
+      errors.raise(errors.REFUSED, ("cannot copy database %s for the rehearsal: %s"):format(source, errors.text(err)))
+    end
+  end
+  if not method then
+    local ok, err = pcall(admin.exec, admin, ("CREATE DATABASE %s"):format(q(name)))
+    if not ok then
+      admin:close()
+      errors.raise(errors.REFUSED, ("cannot create a scratch database for the rehearsal: %s"):format(errors.text(err)))
+    end
+    local copied, how = pcall(function()
+      local dst <close> = open(name)
+      local dir = (sys.getenv("TMPDIR") or ""):match("^(/.+)$") or "/tmp"
+      return require("migrate.backup").pg_copy(real, dst, dir)
+    end)
+    if not copied then
+      pcall(drop)
+      errors.raise(errors.REFUSED, ("cannot copy database %s for the rehearsal: %s"):format(source, errors.text(how)))
+    end
+    method = ("%s: database %s, from pg_dump (%d other session(s) kept TEMPLATE from copying %s)")
+      :format(how, name, others, source)
+  end
+  return connected(open, name, { drop = drop, method = method })
 end
 
 local function mysql_copy(real, open, sample_rows)

@@ -9,19 +9,21 @@ local SCRIPT = [[
 -- %s: %s
 -- Every step gets `db` (exec/query/tx/quote_ident/... and db.dialect) and
 -- `ctx` (version, from, to, log).  Only `version` and `up` are required.
+-- The arguments are named _db and _ctx until a step uses them (luacheck,
+-- and so `lint`, flags unused arguments): rename them as you fill a step in.
 return {
   version = %q,
   description = %q,
 
   -- precheck = function(db, ctx) return false, "why" end, -- read-only; refuses the run
 
-  up = function(db, ctx)
+  up = function(_db, _ctx)
     -- db:exec("ALTER TABLE target ADD COLUMN note2 VARCHAR(255) NOT NULL DEFAULT ''")
   end,
 
   -- convert = function(db, ctx) end, -- data conversion, after up, same transaction
 
-  verify = function(db, ctx)
+  verify = function(_db, _ctx)
     -- assert(db:column_exists("target", "note2"), "target.note2 is missing")
   end,
 

@@ -54,7 +54,8 @@ end)
 describe("command line", function()
   it("has --help for every command and the top level", function()
     for _, cmd in ipairs({ "run", "check", "plan", "status", "history", "log", "verify", "rollback", "baseline", "repair",
-                           "new", "test", "version", "wait", "serve", "token", "lint" }) do
+                           "new", "test", "version", "wait", "serve", "token", "lint", "rehearse",
+                           "restore" }) do
       local code, out = mig(cmd .. " --help")
       assert.are.equal(0, code, cmd)
       assert.matches("usage: n9e%-lua%-migrate " .. cmd, out)
@@ -392,6 +393,9 @@ end]]))
     assert.are.equal(2, code)
     code = mig("new 1.0 'bad' --scripts s --spec-dir spec")
     assert.are.equal(2, code)
+    -- the skeleton as written passes lint
+    local lcode, lout = mig("lint --scripts s")
+    assert.are.equal(0, lcode, lout)
     code = mig("run --scripts s")
     assert.are.equal(0, code)
     assert.are.equal("1.0.0|add table a", sql("n9e.db", "SELECT version, description FROM n9e_migrate_history"))

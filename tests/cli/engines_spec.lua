@@ -844,11 +844,24 @@ describe("rehearse on " .. ENGINE, function()
   end)
 
   if ENGINE == "postgres" then
-    it("refuses, and says why, when other sessions keep PostgreSQL from copying the database", function()
+    it("copies through pg_dump and psql when other sessions keep TEMPLATE from copying", function()
       assert.are.equal(0, (mig("run --scripts s --to 1.0.0 -q")))
-      local code, out, err = mig("rehearse --scripts s") -- the test's own session is still connected
+      -- the test's own session stays connected, as an application's would
+      local code, out, err = mig("rehearse --json --scripts s")
+      assert.are.equal(0, code, err)
+      local doc = json.decode(out)
+      assert.matches("^pg_dump | psql: database n9e_rehearse_%x+, from pg_dump %(1 other session%(s%)", doc.copy.method)
+      assert.are.equal(2, #doc.applied)
+      assert.is_true(doc.copy.dropped)
+      assert.are.same(AT_1_0, state())
+      assert.are.same({}, leftovers())
+      -- without the tools it cannot: refused, and nothing is left
+      local bin = work .. "/bin"
+      assert(sys.mkdir_p(bin))
+      os.execute(("ln -s %s %s/sh"):format(q(sys.realpath("/bin/sh")), q(bin)))
+      code, out, err = mig("rehearse --scripts s", "PATH=" .. q(bin))
       assert.are.equal(3, code, out)
-      assert.matches("TEMPLATE needs it to have no other sessions, and it has 1", err)
+      assert.matches("cannot copy database .* for the rehearsal: .*pg_dump is not on PATH", err)
       assert.are.same({}, leftovers())
     end)
   end
