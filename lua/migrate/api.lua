@@ -25,6 +25,8 @@ local ROUTES = {
   ["/v1/check"] = { method = "POST", action = "check", body = { to = "version", expect = "version" } },
   ["/v1/run"] = { method = "POST", action = "run", body = { to = "version" }, job = "exclusive" },
   ["/v1/verify"] = { method = "POST", action = "verify", body = {}, job = "shared" },
+  -- on a throwaway copy: the database is only read, so no range applies
+  ["/v1/rehearse"] = { method = "POST", action = "rehearse", body = { to = "version" }, job = "shared" },
   ["/v1/rollback"] = { method = "POST", action = "rollback", body = { to = "version" }, required = "to",
                        job = "exclusive" },
   ["/v1/baseline"] = { method = "POST", action = "baseline", body = { version = "version" },

@@ -21,7 +21,7 @@ M.PREFIX = "n9m_"
 M.ROLES = { "viewer", "operator", "admin" }
 local GRANTS = {
   viewer = { status = true, plan = true, history = true, log = true, jobs = true, metrics = true },
-  operator = { check = true, run = true, verify = true },
+  operator = { check = true, run = true, verify = true, rehearse = true },
   admin = { rollback = true, baseline = true, repair = true },
 }
 

@@ -207,6 +207,7 @@ describe("serve on " .. testing.engine(), function()
     { "/v1/jobs", "GET", nil, "viewer", 200 },
     { "/v1/check", "POST", "{}", "operator", 200 },
     { "/v1/verify", "POST", "", "operator", 202 },
+    { "/v1/rehearse", "POST", '{"to":"1.1.0"}', "operator", 202 },
     { "/v1/run", "POST", '{"to":"1.1.0"}', "operator", 202 },
     { "/v1/rollback", "POST", '{"to":"1.0.0"}', "admin", 202 },
     { "/v1/baseline", "POST", '{"version":"1.0.0"}', "admin", 202 },
@@ -298,6 +299,23 @@ describe("serve on " .. testing.engine(), function()
     _, doc = http(s, "GET", "/v1/history", T.viewer)
     assert.are.equal("1.1.0", doc.rows[#doc.rows].version)
     assert.are.equal("rollback", doc.rows[#doc.rows].kind)
+  end)
+
+  it("rehearses the plan as a job on a copy, and the database stays as it was", function()
+    local s = serve()
+    local status, doc = http(s, "POST", "/v1/rehearse", T.operator, '{"to":"1.1.0"}')
+    assert.are.equal(202, status)
+    local job = finished(s, T.operator, doc.job.id)
+    assert.are.equal(0, job.exit, json.encode(job.result))
+    assert.are.equal("rehearse", job.result.command)
+    assert.are.equal("applied", job.result.outcome)
+    assert.are.equal("1.1.0", job.result.current)
+    assert.is_true(job.result.copy.dropped)
+    assert.is_true(#job.result.steps >= 2)
+    assert.are.equal("", versions()) -- nothing ran on the database itself
+    status, doc = http(s, "POST", "/v1/rehearse", T.viewer, "{}")
+    assert.are.equal(403, status)
+    assert.matches("needs role operator", doc.error)
   end)
 
   it("streams a job as JSON lines ending in its result", function()
@@ -643,9 +661,11 @@ describe("metrics on " .. testing.engine(), function()
     end
     local started = sample(m, "n9e_migrate_last_attempt_timestamp_seconds")
     assert.is_true(started >= t0 - 1 and started <= sys.now() + 1, tostring(started))
-    assert.is_true(sample(m, "n9e_migrate_last_attempt_duration_seconds") >= 0.2)
+    -- the convert spins 0.2 s of os.clock, the process's CPU time: with the
+    -- server's other threads busy that can pass in half the wall time
+    assert.is_true(sample(m, "n9e_migrate_last_attempt_duration_seconds") >= 0.09)
     assert.is_true(sample(m, "n9e_migrate_last_attempt_step_duration_seconds",
-                          { version = "1.3.0", step = "convert", outcome = "ok" }) >= 0.2)
+                          { version = "1.3.0", step = "convert", outcome = "ok" }) >= 0.09)
     for _, step in ipairs({ "up", "verify" }) do
       assert.truthy(sample(m, "n9e_migrate_last_attempt_step_duration_seconds", { version = "1.3.0", step = step }))
     end
