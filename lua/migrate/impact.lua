@@ -666,9 +666,14 @@ end
 function M.guard(conn, version, sql, state)
   if type(sql) ~= "string" then return end
   local word = sql:match("^%s*(%a+)")
+  local toks
+  if not word and sql:find("^%s*[-/#]") then -- a leading comment
+    toks = tokenize(sql)
+    word = toks[1] and toks[1].k == "word" and toks[1].v
+  end
   word = word and word:upper()
   if word ~= "ALTER" and word ~= "CREATE" then return end
-  local made = created_table(conn, tokenize(sql))
+  local made = created_table(conn, toks or tokenize(sql))
   if made then
     state.known.created[made] = true
     return

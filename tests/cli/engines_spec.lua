@@ -695,8 +695,8 @@ describe("lock impact on " .. ENGINE, function()
     big_table([[return { version = "1.1.0", up = function(db)
       db:exec("ALTER TABLE big ADD COLUMN note VARCHAR(10)")
       if db:column_exists("big", "note") then
-        if db.dialect == "postgres" then db:exec("ALTER TABLE big ALTER COLUMN w TYPE bigint")
-        else db:exec("ALTER TABLE big MODIFY COLUMN w bigint") end
+        if db.dialect == "postgres" then db:exec("-- wider\nALTER TABLE big ALTER COLUMN w TYPE bigint")
+        else db:exec("/* wider */ ALTER TABLE big MODIFY COLUMN w bigint") end
       end
     end }]])
     if ENGINE == "sqlite" then return end
