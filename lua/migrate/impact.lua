@@ -19,6 +19,7 @@
 --- A declared `ALGORITHM=INSTANT` or `LOCK=NONE` is a strategy the server
 --- enforces (it refuses the statement rather than lock), so it counts as
 --- online whatever the prediction says.
+local lex = require("migrate.sql_lex")
 local sandbox = require("migrate.sandbox")
 
 local M = {}
@@ -35,105 +36,19 @@ local COPY_BYTES_PER_S = 40e6
 local SCAN_ROWS_PER_S = 5e6
 local INDEX_ROWS_PER_S = 5e5
 
--- tokens ----------------------------------------------------------------------
+-- tokens (migrate.sql_lex) ------------------------------------------------------
 
---- SQL text -> list of tokens { k = "word"|"ident"|"string"|"number"|"punct", v = text,
---- u = upper-case word }.  Comments are dropped.
-local function tokenize(sql)
-  local out, i, n = {}, 1, #sql
-  while i <= n do
-    local c = sql:sub(i, i)
-    if c:match("%s") then
-      i = i + 1
-    elseif sql:find("^%-%-", i) or c == "#" then
-      i = (sql:find("\n", i, true) or n) + 1
-    elseif sql:find("^/%*", i) then
-      local _, e = sql:find("%*/", i + 2)
-      i = (e or n) + 1
-    elseif c == "'" then
-      local j = i + 1
-      while j <= n do
-        local d = sql:sub(j, j)
-        if d == "\\" then j = j + 2
-        elseif d == "'" and sql:sub(j + 1, j + 1) == "'" then j = j + 2
-        elseif d == "'" then break
-        else j = j + 1 end
-      end
-      out[#out + 1] = { k = "string", v = sql:sub(i, j) }
-      i = j + 1
-    elseif c == "`" or c == '"' or c == "[" then
-      local close = c == "[" and "]" or c
-      local j = i + 1
-      local parts = {}
-      while j <= n do
-        local d = sql:sub(j, j)
-        if d == close and sql:sub(j + 1, j + 1) == close and close ~= "]" then
-          parts[#parts + 1] = close
-          j = j + 2
-        elseif d == close then break
-        else
-          parts[#parts + 1] = d
-          j = j + 1
-        end
-      end
-      out[#out + 1] = { k = "ident", v = table.concat(parts) }
-      i = j + 1
-    elseif c:match("[%a_]") then
-      local w = sql:match("^[%w_$]+", i)
-      out[#out + 1] = { k = "word", v = w, u = w:upper() }
-      i = i + #w
-    elseif c:match("%d") then
-      local w = sql:match("^[%d%.]+", i)
-      out[#out + 1] = { k = "number", v = w }
-      i = i + #w
-    else
-      out[#out + 1] = { k = "punct", v = c }
-      i = i + 1
-    end
-  end
-  return out
-end
-M.tokenize = tokenize
+local is_word, name_of, qualified = lex.word, lex.name, lex.qualified
 
-local function is_word(t, ...)
-  if not t or t.k ~= "word" then return false end
-  for _, w in ipairs({ ... }) do
-    if t.u == w then return true end
-  end
-  return false
-end
-
-local function name_of(t)
-  if t and (t.k == "ident" or t.k == "word") then return t.v end
-end
-
---- A possibly schema-qualified name at toks[i]: the last part, and the
---- index after it.
-local function qualified(toks, i)
-  local name = name_of(toks[i])
-  i = i + 1
-  while toks[i] and toks[i].v == "." and name_of(toks[i + 1]) do
-    name = name_of(toks[i + 1])
-    i = i + 2
-  end
-  return name, i
-end
-
---- Split toks[from..] at top-level commas (outside parentheses).
+--- Split toks[from..] at top-level commas (outside parentheses) into
+--- lists of tokens; a statement's closing ';' is not part of an action.
 local function split_actions(toks, from)
-  local actions, cur, depth = {}, {}, 0
-  for i = from, #toks do
-    local t = toks[i]
-    if t.v == "(" and t.k == "punct" then depth = depth + 1 end
-    if t.v == ")" and t.k == "punct" then depth = depth - 1 end
-    if t.k == "punct" and t.v == "," and depth == 0 then
-      actions[#actions + 1] = cur
-      cur = {}
-    elseif not (t.k == "punct" and t.v == ";" and depth == 0) then
-      cur[#cur + 1] = t
-    end
+  local last = #toks
+  if toks[last] and toks[last].v == ";" then last = last - 1 end
+  local actions = {}
+  for _, r in ipairs(lex.split(toks, from, last)) do
+    actions[#actions + 1] = table.move(toks, r.from, r.to, 1, {})
   end
-  if #cur > 0 then actions[#actions + 1] = cur end
   return actions
 end
 
@@ -143,34 +58,9 @@ local function has_word(toks, w, from)
   end
 end
 
---- The text of a type starting at toks[i]: `varchar(64)`, `bigint
---- unsigned`, `character varying(10)`; stops at a constraint keyword.
-local STOP = { NOT = true, NULL = true, DEFAULT = true, PRIMARY = true, UNIQUE = true, REFERENCES = true,
-               CHECK = true, COLLATE = true, USING = true, COMMENT = true, AUTO_INCREMENT = true,
-               GENERATED = true, AS = true, FIRST = true, AFTER = true, CONSTRAINT = true,
-               CHARSET = true, ON = true }
+--- The type written at toks[i] ("varchar(64)", "character varying(10)").
 local function type_text(toks, i)
-  local parts = {}
-  while toks[i] do
-    local t = toks[i]
-    if t.k == "word" and (STOP[t.u] or t.u == "CHARACTER" and is_word(toks[i + 1], "SET")) then break end
-    if t.k == "punct" and t.v == "(" then
-      local depth, buf = 0, {}
-      repeat
-        local x = toks[i]
-        if x.v == "(" then depth = depth + 1 elseif x.v == ")" then depth = depth - 1 end
-        buf[#buf + 1] = x.v
-        i = i + 1
-      until depth == 0 or not toks[i]
-      parts[#parts] = (parts[#parts] or "") .. table.concat(buf)
-    elseif t.k == "word" then
-      parts[#parts + 1] = t.v:lower()
-      i = i + 1
-    else
-      break
-    end
-  end
-  return table.concat(parts, " ")
+  return lex.column_type(toks, i) or ""
 end
 
 -- PostgreSQL defaults that are evaluated once for ADD COLUMN (no rewrite)
@@ -185,13 +75,13 @@ local function volatile_default(toks, at)
   local depth = 0
   while toks[i] do
     local t = toks[i]
-    if depth == 0 and t.k == "word" and (t.u == "NOT" or t.u == "NULL" and i > at + 1 or t.u == "CONSTRAINT"
-       or t.u == "CHECK" or t.u == "REFERENCES" or t.u == "PRIMARY" or t.u == "UNIQUE") then
+    if depth == 0 and t.t == "word" and (t.v == "NOT" or t.v == "NULL" and i > at + 1 or t.v == "CONSTRAINT"
+       or t.v == "CHECK" or t.v == "REFERENCES" or t.v == "PRIMARY" or t.v == "UNIQUE") then
       break
     end
     if t.v == "(" then depth = depth + 1 elseif t.v == ")" then depth = depth - 1 end
     -- a function call whose result may differ per row
-    if t.k == "word" and toks[i + 1] and toks[i + 1].v == "(" and not STABLE_FUNCTIONS[t.u] then
+    if t.t == "word" and toks[i + 1] and toks[i + 1].v == "(" and not STABLE_FUNCTIONS[t.v] then
       return true
     end
     i = i + 1
@@ -436,8 +326,8 @@ local function declared_options(toks)
     if is_word(t, "ALGORITHM", "LOCK") then
       local j = i + 1
       if toks[j] and toks[j].v == "=" then j = j + 1 end
-      local v = toks[j] and toks[j].k == "word" and toks[j].u
-      if t.u == "ALGORITHM" then algorithm = v else lock = v end
+      local v = toks[j] and toks[j].t == "word" and toks[j].v
+      if t.v == "ALGORITHM" then algorithm = v else lock = v end
     end
   end
   return algorithm, lock
@@ -456,15 +346,15 @@ end
 --- Returns nil for statements that are not DDL on an existing table, else
 --- { table, operation, work, lock, algorithm, what, declared }.
 function M.classify(dialect, server, sql, column)
-  local toks = tokenize(sql)
+  local toks = lex.of(sql)
   local t1, t2 = toks[1], toks[2]
-  if not t1 or t1.k ~= "word" then return nil end
+  if not t1 or t1.t ~= "word" then return nil end
   if is_word(t1, "CREATE") then
     local i = 2
     local unique = false
     while is_word(toks[i], "UNIQUE", "FULLTEXT", "SPATIAL") do
-      unique = unique or toks[i].u == "UNIQUE"
-      if toks[i].u ~= "UNIQUE" then unique = "special" end
+      unique = unique or toks[i].v == "UNIQUE"
+      if toks[i].v ~= "UNIQUE" then unique = "special" end
       i = i + 1
     end
     if not is_word(toks[i], "INDEX") then return nil end -- CREATE TABLE/VIEW: nothing existing is locked
@@ -668,12 +558,12 @@ function M.guard(conn, version, sql, state)
   local word = sql:match("^%s*(%a+)")
   local toks
   if not word and sql:find("^%s*[-/#]") then -- a leading comment
-    toks = tokenize(sql)
-    word = toks[1] and toks[1].k == "word" and toks[1].v
+    toks = lex.of(sql)
+    word = toks[1] and toks[1].t == "word" and toks[1].v
   end
   word = word and word:upper()
   if word ~= "ALTER" and word ~= "CREATE" then return end
-  local made = created_table(conn, toks or tokenize(sql))
+  local made = created_table(conn, toks or lex.of(sql))
   if made then
     state.known.created[made] = true
     return
@@ -701,7 +591,7 @@ local function record_up(conn, s, ctx, guard)
   local function note(sql)
     if type(sql) ~= "string" then return end
     statements[#statements + 1] = sql
-    local made = created_table(conn, tokenize(sql))
+    local made = created_table(conn, lex.of(sql))
     if made then created[made] = true end
   end
   local h = {}

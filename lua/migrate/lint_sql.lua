@@ -6,115 +6,8 @@
 --- scripts").
 local M = {}
 
--- SQL text ----------------------------------------------------------------------
-
---- text with SQL comments and the contents of quoted strings turned into
---- spaces (newlines kept, so positions and lines still match)
-local function blank_sql(text)
-  local out, i = {}, 1
-  local function blank(s) return (s:gsub("[^\n]", " ")) end
-  while true do
-    local j = text:find("[-/']", i)
-    if not j then break end
-    out[#out + 1] = text:sub(i, j - 1)
-    local c, two = text:sub(j, j), text:sub(j, j + 1)
-    if two == "--" then
-      local e = (text:find("\n", j, true) or #text + 1) - 1
-      out[#out + 1], i = blank(text:sub(j, e)), e + 1
-    elseif two == "/*" then
-      local e = select(2, text:find("*/", j + 2, true)) or #text
-      out[#out + 1], i = blank(text:sub(j, e)), e + 1
-    elseif c == "'" then
-      local k = j + 1
-      while k <= #text do
-        local d = text:sub(k, k)
-        if d == "\\" then
-          k = k + 2
-        elseif d == "'" and text:sub(k + 1, k + 1) == "'" then
-          k = k + 2
-        elseif d == "'" then
-          break
-        else
-          k = k + 1
-        end
-      end
-      out[#out + 1], i = "'" .. blank(text:sub(j + 1, k - 1)) .. "'", k + 1
-    else
-      out[#out + 1], i = c, j + 1
-    end
-  end
-  out[#out + 1] = text:sub(i)
-  return table.concat(out)
-end
-
---- SQL tokens of s from..to: { t = "word"|"ident"|"lit"|"p", v (words
---- upper case), raw, pos }.  `%s` (a computed part) is an ident.
-local function sql_tokens(s, from, to)
-  local toks, i = {}, from
-  while i <= to do
-    local a, b = s:find("^%s+", i)
-    if a then i = b + 1 end
-    if i > to then break end
-    local c = s:sub(i, i)
-    local w = s:match("^[%w_$]+", i)
-    local tok
-    if w then
-      tok = { t = "word", v = w:upper(), raw = w }
-    elseif c == "`" or c == '"' then
-      local name = s:match("^" .. c .. "([^" .. c .. "]*)" .. c, i)
-      if name then tok = { t = "ident", raw = name, len = #name + 2 } else tok = { t = "p", v = c, raw = c } end
-    elseif c == "%" and s:match("^%%[sdq]", i) then
-      tok = { t = "ident", raw = "%s", len = 2 }
-    elseif c == "'" then
-      local lit = s:match("^'[^']*'", i) or "'"
-      tok = { t = "lit", raw = lit }
-    else
-      tok = { t = "p", v = c, raw = c }
-    end
-    tok.pos = i
-    toks[#toks + 1] = tok
-    i = i + (tok.len or #tok.raw)
-  end
-  return toks
-end
-
-local TYPE_STOP = {}
-for w in ([[NOT NULL DEFAULT PRIMARY UNIQUE REFERENCES CHECK COMMENT AUTO_INCREMENT AUTOINCREMENT COLLATE
-  CONSTRAINT GENERATED AS USING ON FIRST AFTER KEY IDENTITY CHARSET INVISIBLE VISIBLE STORED VIRTUAL]])
-  :gmatch("[%u_]+") do TYPE_STOP[w] = true end
-
---- The column type written at toks[i]: "bigint(20) unsigned", "character
---- varying(255)", "%s" when computed; and the index after it.
-local function column_type(toks, i)
-  local parts = {}
-  while toks[i] do
-    local t = toks[i]
-    if t.t == "word" then
-      if TYPE_STOP[t.v] or (t.v == "CHARACTER" and toks[i + 1] and toks[i + 1].v == "SET") then break end
-      parts[#parts + 1] = t.raw:lower()
-      i = i + 1
-    elseif t.t == "ident" and t.raw == "%s" then
-      parts[#parts + 1] = "%s"
-      i = i + 1
-    elseif t.t == "p" and t.v == "(" and #parts > 0 then
-      local args, depth = {}, 0
-      repeat
-        local x = toks[i]
-        if x.v == "(" then depth = depth + 1 elseif x.v == ")" then depth = depth - 1 end
-        args[#args + 1] = x.raw
-        i = i + 1
-      until depth == 0 or not toks[i]
-      parts[#parts] = parts[#parts] .. table.concat(args)
-    elseif t.t == "p" and t.v == "[" and toks[i + 1] and toks[i + 1].v == "]" then
-      parts[#parts] = (parts[#parts] or "") .. "[]"
-      i = i + 2
-    else
-      break
-    end
-  end
-  if #parts == 0 then return nil, i end
-  return table.concat(parts, " "), i
-end
+local lex = require("migrate.sql_lex")
+local blank_sql, sql_tokens, column_type = lex.blank, lex.tokens, lex.column_type
 
 --- The type at the start of a column definition ("varchar(16) not null
 --- default ''" -> "varchar(16)").
@@ -254,20 +147,16 @@ local NEUTRAL = { ALGORITHM = true, LOCK = true }
 
 local function word(toks, i) return toks[i] and toks[i].t == "word" and toks[i].v or nil end
 
+-- lint compares names case-insensitively
 local function name_of(t)
-  if not t then return nil end
-  if t.t == "ident" then return t.raw ~= "%s" and t.raw:lower() or nil end
-  if t.t == "word" then return t.raw:lower() end
+  local n = lex.name(t)
+  return n and n:lower()
 end
 
 --- A possibly qualified name at i: its last part (nil when computed), next index.
 local function qualified(toks, i)
-  local name = name_of(toks[i])
-  i = i + 1
-  while toks[i] and toks[i].v == "." and toks[i + 1] do
-    name, i = name_of(toks[i + 1]), i + 2
-  end
-  return name, i
+  local name, j = lex.qualified(toks, i)
+  return name and name:lower(), j
 end
 
 local function skip_words(toks, i, ...)
@@ -285,23 +174,7 @@ local function if_exists(toks, i)
   return i
 end
 
---- Comma-separated parts of toks[from..to] at parenthesis depth 0.
-local function split_commas(toks, from, to)
-  local parts, start, depth = {}, from, 0
-  for i = from, to do
-    local v = toks[i].v
-    if v == "(" then
-      depth = depth + 1
-    elseif v == ")" then
-      depth = depth - 1
-    elseif v == "," and depth == 0 then
-      parts[#parts + 1] = { from = start, to = i - 1 }
-      start = i + 1
-    end
-  end
-  if start <= to then parts[#parts + 1] = { from = start, to = to } end
-  return parts
-end
+local split_commas = lex.split
 
 local function sub(toks, from, to)
   local out = {}
