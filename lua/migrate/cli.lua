@@ -92,10 +92,11 @@ local function settings(a)
 end
 
 --- read_only: for commands that only look (plan, status, history, verify);
---- they never create or change the database.
-local function open_db(s, read_only)
+--- they never create or change the database.  database: another database
+--- of the same server (another file for SQLite), as rehearse's copies.
+local function open_db(s, read_only, database)
   local ok, conn = pcall(dbmod.open, s.db, { read_only = read_only, n9e_config = s.n9e_config,
-                                            password_file = s.password_file })
+                                            password_file = s.password_file, database = database })
   if not ok then
     local e = conn
     local code = (type(e) == "table" and e.kind == "dsn") and errors.USAGE or errors.REFUSED
@@ -178,12 +179,7 @@ end
 --- `rehearse`: the plan on a throwaway copy (migrate.rehearse).
 function commands.rehearse(s)
   local real = open_db(s, true)
-  local function open(database)
-    local ok, conn = pcall(dbmod.open, s.db, { n9e_config = s.n9e_config, password_file = s.password_file,
-                                               database = database })
-    if not ok then errors.raise(errors.REFUSED, errors.text(conn)) end
-    return conn
-  end
+  local function open(database) return open_db(s, false, database) end
   local ok, r = pcall(require("migrate.rehearse").run, real, {
     open = open, load_scripts = function(conn) return load_scripts(s, conn) end, to = s.to,
     lock_timeout = s.lock_timeout, checks = s.checks, ddl_lock_timeout = s.ddl_lock_timeout,
