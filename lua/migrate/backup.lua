@@ -143,6 +143,29 @@ local function pg_env(secret)
   return secret and { PGPASSFILE = secret:path() } or {}
 end
 
+--- pg_dump of conn's database, plain SQL, into the new file `file`;
+--- options: pg_dump's own (--snapshot=..., --no-owner ...).
+local function pg_dump(conn, tool, file, options)
+  local secret <close> = conn:secret_file("pgpass")
+  local argv = { tool.path, "--format=plain", "--no-password" }
+  table.move(options, 1, #options, #argv + 1, argv)
+  argv[#argv + 1] = "--dbname=" .. pg_conninfo(conn:target_info())
+  run_tool(argv, { env = pg_env(secret), stdout = file })
+end
+
+--- psql runs the files into conn's database in one transaction, stopping
+--- at the first error (which rolls all of it back).
+local function psql_files(conn, tool, files)
+  local secret <close> = conn:secret_file("pgpass")
+  local argv = { tool.path, "-X", "-q", "--no-password", "-v", "ON_ERROR_STOP=1", "--single-transaction" }
+  for _, f in ipairs(files) do
+    argv[#argv + 1] = "-f"
+    argv[#argv + 1] = f
+  end
+  argv[#argv + 1] = "--dbname=" .. pg_conninfo(conn:target_info())
+  run_tool(argv, { env = pg_env(secret) })
+end
+
 --- Client options for mysqldump/mysql: the option file with the password
 --- first (the clients require --defaults-extra-file to be), then where
 --- and as whom, the character set and TLS as the DSN has them.
@@ -339,10 +362,7 @@ function DUMP.postgres(conn, file, tool)
     conn:exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
     local snapshot = conn:scalar("SELECT pg_export_snapshot()")
     local facts = M.facts(conn)
-    local secret <close> = conn:secret_file("pgpass")
-    local env = pg_env(secret)
-    run_tool({ tool.path, "--format=plain", "--no-password", "--snapshot=" .. snapshot,
-               "--dbname=" .. pg_conninfo(conn:target_info()) }, { env = env, stdout = file })
+    pg_dump(conn, tool, file, { "--snapshot=" .. snapshot })
     return facts
   end)
   pcall(conn.rollback, conn) -- it only read; this ends the snapshot
@@ -567,12 +587,7 @@ function LOAD.postgres(conn, file, tool, opts)
   local script = os.tmpname()
   local wait = ("SET lock_timeout = '%dms';\n"):format(math.max(1, math.floor((opts.ddl_lock_timeout or 3) * 1000)))
   assert(sys.write_file(script, wait .. table.concat(drops, "\n") .. "\n"))
-  local ok, err = pcall(function()
-    local secret <close> = conn:secret_file("pgpass")
-    local env = pg_env(secret)
-    run_tool({ tool.path, "-X", "-q", "--no-password", "-v", "ON_ERROR_STOP=1", "--single-transaction",
-               "-f", script, "-f", file, "--dbname=" .. pg_conninfo(conn:target_info()) }, { env = env })
-  end)
+  local ok, err = pcall(psql_files, conn, tool, { script, file })
   os.remove(script)
   if not ok then
     errors.raise(errors.FAILED, ("restore failed, the database is as it was (one transaction, rolled back): %s")
@@ -688,14 +703,8 @@ function M.pg_copy(src, dst, tmp_dir)
   local dump, load = require_tool(src, "dump"), require_tool(dst, "load")
   local file = ("%s/.n9e_rehearse_%s.sql"):format(tmp_dir, sys.random_hex(6))
   local ok, err = pcall(function()
-    do
-      local secret <close> = src:secret_file("pgpass")
-      run_tool({ dump.path, "--format=plain", "--no-password", "--no-owner", "--no-privileges",
-                 "--dbname=" .. pg_conninfo(src:target_info()) }, { env = pg_env(secret), stdout = file })
-    end
-    local secret <close> = dst:secret_file("pgpass")
-    run_tool({ load.path, "-X", "-q", "--no-password", "-v", "ON_ERROR_STOP=1", "--single-transaction",
-               "-f", file, "--dbname=" .. pg_conninfo(dst:target_info()) }, { env = pg_env(secret) })
+    pg_dump(src, dump, file, { "--no-owner", "--no-privileges" })
+    psql_files(dst, load, { file })
   end)
   os.remove(file)
   if not ok then error(err, 0) end
