@@ -63,11 +63,6 @@ function M.steps_statement(db, steps)
   return stmt
 end
 
-function M.insert_steps(db, steps)
-  local stmt = M.steps_statement(db, steps)
-  if stmt then db:exec(table.unpack(stmt, 1, stmt.n)) end
-end
-
 function M.read_steps(db)
   local rows = {}
   if not db:table_exists(M.STEPS) then return rows end
