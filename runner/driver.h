@@ -107,6 +107,15 @@ typedef struct db_driver {
      * holding the rows.  NULL: query does. */
     int (*query_whole)(db_conn *c, const char *sql, const db_value *params, int nparams,
                        db_cursor **out, db_error *err);
+    /* query_whole in two halves, like exec_send/exec_wait: query_send
+     * returns once the statement is on its way, query_wait reads its rows.
+     * The statement is prepared on its second sighting whatever it is (a
+     * WITH that writes too): callers change its text when a table it
+     * reads changes shape.  NULL where the client has no such mode
+     * (lua_db.c then runs query_whole at the send). */
+    int (*query_send)(db_conn *c, const char *sql, const db_value *params, int nparams,
+                      db_error *err);
+    int (*query_wait)(db_conn *c, db_cursor **out, db_error *err);
     int (*next)(db_cursor *cur, db_error *err);
     int (*ncols)(db_cursor *cur);
     const char *(*colname)(db_cursor *cur, int i);

@@ -858,7 +858,7 @@ static int send_prepared(db_conn *c, const stmt_slot *s, const pg_params *pp, db
  * collect() reads its result.  A statement that writes and has been seen
  * before goes as a prepared statement. */
 static int send_params(db_conn *c, const char *sql, const db_value *p, int n, stmt_slot **used,
-                       stmt_slot **pipelined, db_error *err)
+                       stmt_slot **pipelined, int reuse, db_error *err)
 {
     *used = NULL;
     if (!sql) {
@@ -885,6 +885,8 @@ static int send_params(db_conn *c, const char *sql, const db_value *p, int n, st
     rewritten rw = {0};
     if (prepare_call(c->pg, sql, p, n, &rw, &pp, &block, err) != DB_OK)
         return DB_ERR;
+    if (reuse)
+        rw.reusable = 1;
     stmt_slot *s = rw.reusable && n > 0 ? find_slot(c, sql, len, pp.types, n) : NULL;
     if (s && pipelined) { /* the second sighting, in a pipeline: the prepare goes along */
         snprintf(s->name, sizeof s->name, "n9e_stmt_%" PRIu64, ++c->stmt_seq);
@@ -949,13 +951,13 @@ static int pg_exec(db_conn *c, const char *sql, const db_value *p, int n, int64_
                    db_error *err)
 {
     stmt_slot *used;
-    if (send_params(c, sql, p, n, &used, NULL, err) != DB_OK)
+    if (send_params(c, sql, p, n, &used, NULL, 0, err) != DB_OK)
         return DB_ERR;
     PGresult *res = collect(c, err);
     if (!res && used && !strcmp(err->sqlstate, "26000")) {
         /* a script's DEALLOCATE ALL (or DISCARD ALL) took it away */
         forget_slot(used);
-        if (send_params(c, sql, p, n, &used, NULL, err) != DB_OK)
+        if (send_params(c, sql, p, n, &used, NULL, 0, err) != DB_OK)
             return DB_ERR;
         res = collect(c, err);
     }
@@ -966,14 +968,17 @@ static int pg_exec(db_conn *c, const char *sql, const db_value *p, int n, int64_
  * exec_send returns once the statement is on its way, exec_wait reads
  * its result.  Nothing else may use the connection in between (lua_db.c
  * waits first). */
-static int pg_exec_send(db_conn *c, const char *sql, const db_value *p, int n, db_error *err)
+/* The sending half of exec_send and query_send; reuse: prepare it from
+ * its second sighting whatever it is. */
+static int send_async(db_conn *c, const char *sql, const db_value *p, int n, int reuse,
+                      db_error *err)
 {
     if (c->pending) {
         set_err(err, "", "a statement sent earlier has not been waited for");
         return DB_ERR;
     }
     stmt_slot *used;
-    if (send_params(c, sql, p, n, &used, NULL, err) != DB_OK) {
+    if (send_params(c, sql, p, n, &used, NULL, reuse, err) != DB_OK) {
         /* a failed send may still have left a result to read */
         PGresult *r;
         while ((r = PQgetResult(c->pg)) != NULL)
@@ -982,6 +987,11 @@ static int pg_exec_send(db_conn *c, const char *sql, const db_value *p, int n, d
     }
     c->pending = 1;
     return DB_OK;
+}
+
+static int pg_exec_send(db_conn *c, const char *sql, const db_value *p, int n, db_error *err)
+{
+    return send_async(c, sql, p, n, 0, err);
 }
 
 static int pg_exec_wait(db_conn *c, int64_t *affected, db_error *err)
@@ -993,6 +1003,50 @@ static int pg_exec_wait(db_conn *c, int64_t *affected, db_error *err)
     c->pending = 0;
     PGresult *res = collect(c, err);
     return res ? affected_rows(res, affected, err) : DB_ERR;
+}
+
+/* The rows of a statement sent by pg_query_send: db:rewrite sends a
+ * batch's write and the next batch's read as one statement (WITH ...
+ * UPDATE ... SELECT), so the server reads while the client maps. */
+static int pg_query_send(db_conn *c, const char *sql, const db_value *p, int n, db_error *err)
+{
+    return send_async(c, sql, p, n, 1, err);
+}
+
+static db_cursor *new_cursor(PGconn *pg, db_error *err);
+static int take_columns(db_cursor *cur, const PGresult *res, db_error *err);
+static void pg_cursor_close(db_cursor *cur);
+
+static int pg_query_wait(db_conn *c, db_cursor **out, db_error *err)
+{
+    *out = NULL;
+    if (!c->pending) {
+        set_err(err, "", "no statement was sent");
+        return DB_ERR;
+    }
+    c->pending = 0;
+    PGresult *res = collect(c, err);
+    if (!res)
+        return DB_ERR;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        PQclear(res);
+        set_err(err, "", "the statement sent returns no rows");
+        return DB_ERR;
+    }
+    db_cursor *cur = new_cursor(c->pg, err);
+    if (!cur) {
+        PQclear(res);
+        return DB_ERR;
+    }
+    cur->batch = res; /* the cursor owns it from here */
+    cur->nrows = PQntuples(res);
+    cur->done = 1;
+    if (take_columns(cur, res, err) != DB_OK) {
+        pg_cursor_close(cur);
+        return DB_ERR;
+    }
+    *out = cur;
+    return DB_OK;
 }
 
 /* Every result of one pipelined statement, up to the NULL that ends it;
@@ -1070,7 +1124,7 @@ static int pg_exec_batch(db_conn *c, const db_stmt *st, int n, int *failed, db_e
     stmt_slot *prepared[64] = {0};
     for (int i = 0; i < n && rc == DB_OK; i++) {
         stmt_slot *used;
-        if (send_params(c, st[i].sql, st[i].params, st[i].nparams, &used, &prepared[i], err) != DB_OK)
+        if (send_params(c, st[i].sql, st[i].params, st[i].nparams, &used, &prepared[i], 0, err) != DB_OK)
             *failed = i, rc = DB_ERR;
         else
             nsent++;
@@ -1737,6 +1791,8 @@ const db_driver driver_pg = {
     .exec_batch = pg_exec_batch,
     .query = pg_query,
     .query_whole = pg_query_whole,
+    .query_send = pg_query_send,
+    .query_wait = pg_query_wait,
     .next = pg_next,
     .ncols = pg_ncols,
     .colname = pg_colname,

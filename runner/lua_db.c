@@ -56,6 +56,13 @@ typedef struct {
     int64_t sent_affected; /* drivers without exec_send: the count, at once */
     int sent_ref; /* registry: {sql, arguments...}, alive until the wait (the
                      driver may still read the bound values) */
+    int sent_rows; /* the statement sent is rows_send's: its rows are awaited */
+    db_cursor *sent_cursor; /* drivers without query_send: its rows, at once */
+    /* a statement another call had to finish before its exec_wait or
+     * rows_wait (a rewrite's map that reads): its outcome, for that wait */
+    int ready;              /* 0, 1: ready_affected, 2: ready_cursor */
+    int64_t ready_affected;
+    db_cursor *ready_cursor;
 } conn_ud;
 
 struct cursor_ud {
@@ -164,6 +171,28 @@ static int wait_sent(conn_ud *c, int64_t *affected, db_error *err)
     return rc;
 }
 
+/* The rows of the statement sent by rows_send: DB_OK with *cur (the
+ * caller's to close), or DB_ERR with err. */
+static int wait_sent_rows(conn_ud *c, db_cursor **cur, db_error *err)
+{
+    c->pending = 0;
+    c->sent_rows = 0;
+    *cur = NULL;
+    int rc = DB_OK;
+    if (c->drv->query_wait)
+        rc = c->drv->query_wait(c->conn, cur, err);
+    else {
+        *cur = c->sent_cursor;
+        c->sent_cursor = NULL;
+    }
+    if (rc == DB_OK && c->sent_in_tx && !c->drv->in_transaction(c->conn)) {
+        c->drv->cursor_close(*cur);
+        *cur = NULL;
+        rc = ended_runner_tx(err);
+    }
+    return rc;
+}
+
 static void forget_sent(lua_State *L, conn_ud *c)
 {
     luaL_unref(L, LUA_REGISTRYINDEX, c->sent_ref);
@@ -180,16 +209,39 @@ static int raise_sent(lua_State *L, conn_ud *c, const db_error *err)
     return raise_db(L, c->drv, err, lua_tostring(L, -1));
 }
 
-/* Finish the statement sent by exec_send, if any: its failure is raised
- * here, by the next call, if exec_wait was skipped; unless `discard`
- * (rolling back drops its outcome, whatever it was). */
+static void drop_ready(conn_ud *c)
+{
+    if (c->ready_cursor)
+        c->drv->cursor_close(c->ready_cursor);
+    c->ready_cursor = NULL;
+    c->ready = 0;
+}
+
+/* Finish the statement sent by exec_send or rows_send, if any, keeping
+ * its outcome for exec_wait/rows_wait; its failure is raised here, by the
+ * next call, unless `discard` (rolling back drops its outcome, whatever it
+ * was). */
 static void settle_sent(lua_State *L, conn_ud *c, int discard)
 {
     if (!c->pending)
         return;
     db_error err = {0};
-    int64_t affected;
-    if (wait_sent(c, &affected, &err) != DB_OK && !discard)
+    int rc;
+    drop_ready(c);
+    if (c->sent_rows) {
+        db_cursor *cur;
+        rc = wait_sent_rows(c, &cur, &err);
+        if (rc == DB_OK && discard)
+            c->drv->cursor_close(cur);
+        else if (rc == DB_OK)
+            c->ready = 2, c->ready_cursor = cur;
+    } else {
+        int64_t affected = 0;
+        rc = wait_sent(c, &affected, &err);
+        if (rc == DB_OK && !discard)
+            c->ready = 1, c->ready_affected = affected;
+    }
+    if (rc != DB_OK && !discard)
         raise_sent(L, c, &err);
     forget_sent(L, c);
 }
@@ -205,6 +257,7 @@ static conn_ud *check_discarding(lua_State *L, int i)
 {
     conn_ud *c = check_conn(L, i);
     settle_sent(L, c, 1);
+    drop_ready(c);
     return c;
 }
 
@@ -241,6 +294,12 @@ static void conn_release(lua_State *L, conn_ud *c)
     c->has_target = 0;
     forget_sent(L, c);
     c->pending = 0;
+    c->sent_rows = 0;
+    if (c->sent_cursor) {
+        c->drv->cursor_close(c->sent_cursor);
+        c->sent_cursor = NULL;
+    }
+    drop_ready(c);
 }
 
 static int conn_gc(lua_State *L)
@@ -399,14 +458,14 @@ static int conn_exec_batch(lua_State *L)
     return 0;
 }
 
-/* db:exec_send(sql, ...): exec without waiting for the result, so the
- * caller can work while the server does (db:rewrite maps the next batch
- * meanwhile); db:exec_wait() -> rows affected.  Where the engine's client
- * has no such mode the statement runs here and exec_wait returns its
- * count. */
-static int conn_exec_send(lua_State *L)
+/* The sending half of exec_send and rows_send: the statement goes out,
+ * and its SQL and values stay alive until the wait (the driver may still
+ * read the bound values).  Where the driver has no sending half, the
+ * statement runs here. */
+static int send_statement(lua_State *L, int rows)
 {
     conn_ud *c = check_idle(L, 1);
+    drop_ready(c);
     const char *sql = luaL_checkstring(L, 2);
     int n;
     db_value *vals = bind_arguments(L, &n);
@@ -418,22 +477,43 @@ static int conn_exec_send(lua_State *L)
     int ref = luaL_ref(L, LUA_REGISTRYINDEX);
     db_error err = {0};
     c->sent_in_tx = c->drv->in_transaction(c->conn);
-    int rc = c->drv->exec_send ? c->drv->exec_send(c->conn, sql, vals, n, &err)
-                               : c->drv->exec(c->conn, sql, vals, n, &c->sent_affected, &err);
+    const db_driver *d = c->drv;
+    int rc;
+    if (!rows)
+        rc = d->exec_send ? d->exec_send(c->conn, sql, vals, n, &err)
+                          : d->exec(c->conn, sql, vals, n, &c->sent_affected, &err);
+    else if (d->query_send)
+        rc = d->query_send(c->conn, sql, vals, n, &err);
+    else
+        rc = d->query_whole ? d->query_whole(c->conn, sql, vals, n, &c->sent_cursor, &err)
+                            : d->query(c->conn, sql, vals, n, &c->sent_cursor, &err);
     if (rc != DB_OK) {
         luaL_unref(L, LUA_REGISTRYINDEX, ref);
         return raise_db(L, c->drv, &err, sql);
     }
     c->pending = 1;
+    c->sent_rows = rows;
     c->sent_ref = ref;
     return 0;
 }
 
+/* db:exec_send(sql, ...): exec without waiting for the result, so the
+ * caller can work while the server does (db:rewrite maps the next batch
+ * meanwhile); db:exec_wait() -> rows affected.  Where the engine's client
+ * has no such mode the statement runs here and exec_wait returns its
+ * count.  A call in between finishes it; exec_wait still returns it. */
+static int conn_exec_send(lua_State *L) { return send_statement(L, 0); }
+
 static int conn_exec_wait(lua_State *L)
 {
     conn_ud *c = check_conn(L, 1);
-    if (!c->pending)
-        return luaL_error(L, "exec_wait: no statement was sent");
+    if (!c->pending && c->ready == 1) { /* another call finished it */
+        c->ready = 0;
+        lua_pushinteger(L, (lua_Integer)c->ready_affected);
+        return 1;
+    }
+    if (!c->pending || c->sent_rows)
+        return luaL_error(L, "exec_wait: no statement was sent with exec_send");
     db_error err = {0};
     int64_t affected = 0;
     if (wait_sent(c, &affected, &err) != DB_OK)
@@ -580,6 +660,30 @@ static int conn_query(lua_State *L)
     return push_iteration(L);
 }
 
+/* Push a table of every row of cur, which cu (at cu_idx) takes over;
+ * raises on a failure, with sql. */
+static int push_all_rows(lua_State *L, conn_ud *c, cursor_ud *cu, int cu_idx, db_cursor *cur,
+                         const char *sql)
+{
+    attach_cursor(c, cu, cur);
+    lua_newtable(L);
+    db_error err = {0};
+    for (lua_Integer k = 1;; k++) {
+        int rc = cu->drv->next(cu->cur, &err);
+        if (rc == DB_DONE)
+            break;
+        if (rc != DB_OK) {
+            cursor_release(cu);
+            return raise_db(L, c->drv, &err, sql);
+        }
+        push_row(L, cu);
+        lua_rawseti(L, -2, k);
+    }
+    cursor_release(cu);
+    lua_remove(L, cu_idx);
+    return 1;
+}
+
 /* db:rows(sql, ...) -> { row, ... }: the whole result at once, without a
  * server cursor where the driver can (query_whole), for results the
  * caller bounds with LIMIT.  A batch of db:rewrite read through a MySQL
@@ -598,22 +702,41 @@ static int conn_rows(lua_State *L)
                                  : c->drv->query(c->conn, sql, vals, n, &cur, &err);
     if (rc != DB_OK)
         return raise_db(L, c->drv, &err, sql);
-    attach_cursor(c, cu, cur);
-    lua_newtable(L);
-    for (lua_Integer k = 1;; k++) {
-        rc = cu->drv->next(cu->cur, &err);
-        if (rc == DB_DONE)
-            break;
-        if (rc != DB_OK) {
-            cursor_release(cu);
-            return raise_db(L, c->drv, &err, sql);
-        }
-        push_row(L, cu);
-        lua_rawseti(L, -2, k);
+    return push_all_rows(L, c, cu, cu_idx, cur, sql);
+}
+
+/* db:rows_send(sql, ...): db:rows without waiting for the rows, which
+ * db:rows_wait() returns; as with exec_send, a call in between finishes
+ * it (rows_wait still returns them) and the next send drops what nobody
+ * waited for.  Where the engine's client has no such mode the query runs
+ * here. */
+static int conn_rows_send(lua_State *L) { return send_statement(L, 1); }
+
+static int conn_rows_wait(lua_State *L)
+{
+    conn_ud *c = check_conn(L, 1);
+    if (!c->pending && c->ready == 2) { /* another call finished it */
+        cursor_ud *cu = new_cursor(L, c, 1);
+        db_cursor *cur = c->ready_cursor;
+        c->ready_cursor = NULL;
+        c->ready = 0;
+        return push_all_rows(L, c, cu, lua_gettop(L), cur, NULL);
     }
-    cursor_release(cu);
-    lua_remove(L, cu_idx);
-    return 1;
+    if (!c->pending || !c->sent_rows)
+        return luaL_error(L, "rows_wait: no query was sent with rows_send");
+    cursor_ud *cu = new_cursor(L, c, 1);
+    int cu_idx = lua_gettop(L);
+    db_error err = {0};
+    db_cursor *cur;
+    if (wait_sent_rows(c, &cur, &err) != DB_OK)
+        return raise_sent(L, c, &err);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, c->sent_ref);
+    lua_rawgeti(L, -1, 1);
+    const char *sql = lua_tostring(L, -1); /* kept alive on the stack below the rows */
+    forget_sent(L, c);
+    lua_remove(L, -2);
+    lua_insert(L, cu_idx); /* sql, cursor */
+    return push_all_rows(L, c, cu, cu_idx + 1, cur, sql);
 }
 
 /* db:catalog(kind, table) -> iterator over normalised catalog rows */
@@ -1129,6 +1252,33 @@ static int db_open(lua_State *L)
     return 1;
 }
 
+/* db:open_reader() -> a second, read-only connection to the same target,
+ * password included, without it passing through Lua: db:rewrite on MySQL
+ * reads the next batch there while this connection writes the last one. */
+static int conn_open_reader(lua_State *L)
+{
+    conn_ud *c = check_conn(L, 1);
+    if (!c->conn || !c->has_target)
+        return luaL_error(L, "open_reader: the connection is closed");
+    conn_ud *r = lua_newuserdatauv(L, sizeof *r, 0);
+    memset(r, 0, sizeof *r);
+    r->sent_ref = LUA_NOREF;
+    luaL_setmetatable(L, CONN_MT);
+    db_target t = c->target; /* borrowed: connect copies what it keeps */
+    t.read_only = 1;
+    db_error err = {0};
+    db_conn *conn = NULL;
+    if (c->drv->connect(&t, &conn, &err) != DB_OK) {
+        lua_pushfstring(L, "cannot connect to %s: %s", c->redacted ? c->redacted : "database",
+                        err.message);
+        return raise_open(L, "connect", lua_tostring(L, -1));
+    }
+    r->drv = c->drv;
+    r->conn = conn;
+    r->redacted = c->redacted ? strdup(c->redacted) : NULL;
+    return 1;
+}
+
 /* db.is_error(v): whether v is an error raised by this module. */
 static int db_is_error(lua_State *L)
 {
@@ -1176,9 +1326,12 @@ int luaopen_n9e_db(lua_State *L)
         {"in_transaction", conn_in_transaction},
         {"lock", conn_lock},
         {"lock_held", conn_lock_held},
+        {"open_reader", conn_open_reader},
         {"query", conn_query},
         {"quote_ident", conn_quote_ident},
         {"rows", conn_rows},
+        {"rows_send", conn_rows_send},
+        {"rows_wait", conn_rows_wait},
         {"release", conn_release_sp},
         {"restore_from", conn_restore_from},
         {"rollback", conn_rollback},

@@ -697,6 +697,53 @@ static void test_exec_send_and_wait(void **state)
     assert_int_equal(scalar(f->c, "SELECT count(*) FROM s"), 100);
 }
 
+/* query_send/query_wait: a WITH that writes one batch and reads the next,
+ * prepared from its second sighting; failures at the wait, the rows owned
+ * by the cursor. */
+static void test_query_send_and_wait(void **state)
+{
+    fixture *f = *state;
+    xexec(f->c, "CREATE TABLE q(id int PRIMARY KEY, v text)");
+    xexec(f->c, "INSERT INTO q SELECT g, 'old' FROM generate_series(1, 10) g");
+    const char *sql = "WITH w AS (UPDATE q SET v = ? WHERE id = ?) SELECT id, v FROM q WHERE id > ? ORDER BY id";
+    db_error err = {0};
+    xexec(f->c, "BEGIN");
+    for (int round = 1; round <= 3; round++) {
+        db_value p[3] = {v_text("new"), v_int(round), v_int(8)};
+        assert_int_equal(D->query_send(f->c, sql, p, 3, &err), DB_OK);
+        assert_int_equal(D->query_send(f->c, sql, p, 3, &err), DB_ERR); /* one at a time */
+        db_cursor *cur = NULL;
+        assert_int_equal(D->query_wait(f->c, &cur, &err), DB_OK);
+        assert_non_null(cur);
+        assert_int_equal(D->ncols(cur), 2);
+        assert_string_equal(D->colname(cur, 1), "v");
+        int rows = 0;
+        while (D->next(cur, &err) == DB_OK) {
+            db_value v;
+            D->value(cur, 1, &v);
+            assert_memory_equal(v.s, "old", 3); /* the snapshot before the write */
+            rows++;
+        }
+        assert_int_equal(rows, 2);
+        D->cursor_close(cur);
+    }
+    assert_int_equal(prepared_statements(f->c), 1);
+    assert_int_equal(scalar(f->c, "SELECT count(*) FROM q WHERE v = 'new'"), 3);
+    /* a statement without rows, and one that fails: reported at the wait */
+    db_cursor *cur = NULL;
+    db_value one = v_int(1);
+    assert_int_equal(D->query_send(f->c, "UPDATE q SET v = 'x' WHERE id = ?", &one, 1, &err), DB_OK);
+    assert_int_equal(D->query_wait(f->c, &cur, &err), DB_ERR);
+    assert_null(cur);
+    assert_int_equal(D->query_send(f->c, "SELECT 1 / (id - ?) FROM q", &one, 1, &err), DB_OK);
+    assert_int_equal(D->query_wait(f->c, &cur, &err), DB_ERR);
+    assert_string_equal(err.sqlstate, "22012");
+    assert_null(cur);
+    assert_int_equal(D->query_wait(f->c, &cur, &err), DB_ERR); /* nothing sent */
+    xexec(f->c, "ROLLBACK");
+    assert_int_equal(scalar(f->c, "SELECT count(*) FROM q WHERE v = 'new'"), 0);
+}
+
 /* ---- placeholders ------------------------------------------------------- */
 
 static void test_placeholder_rewriting(void **state)
@@ -1525,6 +1572,7 @@ int main(void)
         T(test_statement_reuse),
         T(test_exec_send_and_wait),
         T(test_exec_batch),
+        T(test_query_send_and_wait),
         T(test_placeholder_rewriting),
         T(test_placeholder_count_mismatch),
         T(test_exec_refuses_two_statements),

@@ -82,10 +82,13 @@ describe("db object (" .. ENGINE .. ")", function()
     db:begin()
     db:exec_send("UPDATE t SET name = ? WHERE n > ?", "sent", 2)
     assert.are.equal(3, db:exec_wait())
-    assert.has_error(function() db:exec_wait() end, "exec_wait: no statement was sent")
-    -- the next call waits for a statement nobody waited for
+    assert.has_error(function() db:exec_wait() end, "exec_wait: no statement was sent with exec_send")
+    -- the next call waits for a statement nobody waited for; exec_wait
+    -- then still gets its count
     db:exec_send("UPDATE t SET n = n + 10 WHERE n = ?", 1)
     assert.are.equal(11, db:scalar("SELECT n FROM t WHERE n > 10"))
+    assert.are.equal(1, db:exec_wait())
+    assert.has_error(function() db:exec_wait() end, "exec_wait: no statement was sent with exec_send")
     db:commit()
     assert.are.equal(3, db:scalar("SELECT COUNT(*) FROM t WHERE name = 'sent'"))
     -- the values stay alive until the wait, whatever the collector does
@@ -94,6 +97,76 @@ describe("db object (" .. ENGINE .. ")", function()
     assert.are.equal(1, db:exec_wait())
     assert.are.equal(51, #db:scalar("SELECT name FROM t WHERE n = 2"))
   end)
+
+  it("reads in two halves: rows_send, then rows_wait for the rows", function()
+    for i = 1, 5 do db:exec("INSERT INTO t (n, name) VALUES (?, ?)", i, "r" .. i) end
+    db:begin()
+    -- the same text twice: prepared at its second sighting on PostgreSQL
+    for _ = 1, 3 do
+      db:rows_send("SELECT n, name FROM t WHERE n > ? ORDER BY n", 3)
+      assert.are.same({ { n = 4, name = "r4" }, { n = 5, name = "r5" } }, db:rows_wait())
+    end
+    assert.has_error(function() db:rows_wait() end, "rows_wait: no query was sent with rows_send")
+    db:rows_send("SELECT n FROM t WHERE n > ?", 100)
+    assert.has_error(function() db:exec_wait() end, "exec_wait: no statement was sent with exec_send")
+    assert.are.same({}, db:rows_wait())
+    -- a call in between finishes the query first; the wait still gets its rows
+    db:rows_send("SELECT n FROM t WHERE n = ?", 1)
+    assert.are.equal(5, math.tointeger(tonumber(db:scalar("SELECT COUNT(*) FROM t"))))
+    assert.are.same({ { n = 1 } }, db:rows_wait())
+    -- rows nobody waits for are dropped by the next send
+    db:rows_send("SELECT n FROM t WHERE n = ?", 2)
+    db:scalar("SELECT 1")
+    db:exec_send("UPDATE t SET name = ? WHERE n = ?", "x", 2)
+    assert.has_error(function() db:rows_wait() end, "rows_wait: no query was sent with rows_send")
+    assert.are.equal(1, db:exec_wait())
+    db:commit()
+    -- a failure comes with rows_wait (or at the send, where the query runs there), with its SQL
+    local ok, err = pcall(function()
+      db:rows_send("SELECT * FROM nope WHERE n = ?", 1)
+      return db:rows_wait()
+    end)
+    assert.is_false(ok)
+    assert.is_true(dbmod.is_error(err))
+    assert.matches(NO_TABLE[ENGINE], err.message)
+    assert.matches("SELECT * FROM nope", err.sql, 1, true)
+    assert.are.equal(5, math.tointeger(tonumber(db:scalar("SELECT COUNT(*) FROM t"))))
+  end)
+
+  if ENGINE == "postgres" then
+    it("rows_send takes a WITH that writes and reads at once, prepared from its second sighting", function()
+      for i = 1, 6 do db:exec("INSERT INTO t (n, name) VALUES (?, ?)", i, "r" .. i) end
+      db:begin()
+      for k = 1, 3 do
+        db:rows_send("WITH w AS (UPDATE t SET name = ? WHERE n = ?) SELECT n FROM t WHERE n > ? ORDER BY n",
+                     "w" .. k, k, 4)
+        assert.are.same({ { n = 5 }, { n = 6 } }, db:rows_wait())
+      end
+      db:commit()
+      assert.are.same({ { name = "w1" }, { name = "w2" }, { name = "w3" } },
+                      db:rows("SELECT name FROM t WHERE n <= 3 ORDER BY n"))
+    end)
+  end
+
+  if ENGINE ~= "sqlite" then
+    it("open_reader: a second, read-only connection to the same target", function()
+      db:exec("INSERT INTO t (n, name) VALUES (?, ?)", 1, "one")
+      local r = db:open_reader()
+      assert.are.same({ { name = "one" } }, r:rows("SELECT name FROM t WHERE n = ?", 1))
+      assert.are_not.equal(db:scalar(ENGINE == "postgres" and "SELECT pg_backend_pid()" or "SELECT CONNECTION_ID()"),
+                           r:scalar(ENGINE == "postgres" and "SELECT pg_backend_pid()" or "SELECT CONNECTION_ID()"))
+      assert.has_error(function() r:exec("INSERT INTO t (n) VALUES (?)", 2) end)
+      -- it sees committed rows only
+      db:begin()
+      db:exec("INSERT INTO t (n, name) VALUES (?, ?)", 3, "three")
+      assert.are.same({}, r:rows("SELECT name FROM t WHERE n = ?", 3))
+      db:commit()
+      assert.are.same({ { name = "three" } }, r:rows("SELECT name FROM t WHERE n = ?", 3))
+      assert.is_false(tostring(r):find(os.getenv("N9E_TEST_PASSWORD") or "\0", 1, true) ~= nil)
+      r:close()
+      assert.has_error(function() r:rows("SELECT 1") end)
+    end)
+  end
 
   it("runs a batch of statements in order, transaction control included (one round trip on PostgreSQL)", function()
     db:begin()
