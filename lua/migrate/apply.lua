@@ -151,6 +151,30 @@ function M.script_handle(conn, step, jv, touched, read_only, guard)
         return n
       end,
     }
+    -- PostgreSQL: a write and the next batch's read in one statement
+    if conn.dialect == "postgres" then
+      writer.send_rows = function(sql, ...) conn:rows_send(sql, ...) end
+      writer.wait_rows = function(written)
+        local rows = conn:rows_wait()
+        if touched then touched.rows = touched.rows + written end
+        return rows
+      end
+    end
+    -- MySQL: the batches are read on a second connection while this one
+    -- writes.  It sees committed rows only, which are what this one sees
+    -- until the version's transaction writes something: not after.
+    if jv and jv.held and conn.dialect == "mysql" then
+      writer.open_reader = function()
+        if jv.wrote then return nil end
+        local ok, reader = pcall(conn.open_reader, conn)
+        if not ok then return nil end -- no second connection: read on this one
+        -- behind someone's DDL waiting for this connection's transaction,
+        -- it would wait for ever: it gives up soon, and the rewrite reads
+        -- on this connection
+        reader:exec("SET SESSION lock_wait_timeout = 2")
+        return reader
+      end
+    end
   end
   h.rewrite = function(self, spec) return require("migrate.batch").rewrite(self, spec, writer) end
   h.dialect = conn.dialect

@@ -28,10 +28,15 @@ end
 
 --- db:rewrite{...}: batched rewrite of a table's rows (lua/migrate/batch.lua).
 function methods.rewrite(self, spec)
-  return require("migrate.batch").rewrite(self, spec, {
+  local writer = {
     send = function(sql, ...) self:exec_send(sql, ...) end,
     wait = function() return self:exec_wait() end,
-  })
+  }
+  if self.dialect == "postgres" then
+    writer.send_rows = function(sql, ...) self:rows_send(sql, ...) end
+    writer.wait_rows = function() return self:rows_wait() end
+  end
+  return require("migrate.batch").rewrite(self, spec, writer)
 end
 
 --- db:first(sql, ...) -> first row or nil (the cursor is closed at once).

@@ -321,6 +321,7 @@ function Version:admit(sql, plan)
       .. "would commit: put it in up (%s)"):format(self.conn.dialect, strip(sql):sub(1, 80)) }, 0)
   end
   self:check_transactional(plan.table)
+  self.wrote = true -- another connection would no longer see what this one does
 end
 
 --- Run one statement of the version, journaled.  `exec` is the raw

@@ -99,6 +99,88 @@ describe("db:rewrite on " .. testing.engine(), function()
     assert.is_number(last.rate)
   end)
 
+  it("reads ahead while it writes, and a map may query the database meanwhile", function()
+    fill(25)
+    require("migrate.history").ensure(db)
+    -- the sessions on this database while the map runs: 2 on MySQL while
+    -- a second connection reads ahead, which it may only do until the
+    -- version's transaction has written something
+    local SESSIONS = [[db.dialect == "mysql" and tonumber(db:scalar(
+      "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE()")) or 0]]
+    local dir = testing.script_dir({
+      ["v1.lua"] = [[return { version = "1.0.0", description = "rewrite only",
+        up = function() end,
+        convert = function(db)
+          local seen = 0
+          db:rewrite{ table = "jobs", key = "id", columns = { "doc" }, read = { "n" }, batch = 3,
+                      where = "n > ?", args = { 2 },
+                      map = function(r)
+                        if r.n == 10 then seen = ]] .. SESSIONS .. [[ end
+                        -- a read in the middle of the overlapped statements
+                        local before = db:scalar("SELECT doc FROM jobs WHERE id = ?", r.id)
+                        return { doc = "v1-" .. r.n .. "-" .. tostring(before) }
+                      end }
+          assert(seen == (db.dialect == "mysql" and 2 or 0), "sessions while reading ahead: " .. seen)
+        end }]],
+      ["v2.lua"] = [[return { version = "1.1.0", description = "write, then rewrite what was written",
+        up = function() end,
+        convert = function(db)
+          db:exec("UPDATE jobs SET n = n + 100 WHERE n <= ?", 4)
+          local seen = 0
+          db:rewrite{ table = "jobs", key = "id", columns = { "doc" }, read = { "n" }, batch = 3,
+                      map = function(r)
+                        if r.n == 10 then seen = ]] .. SESSIONS .. [[ end
+                        return { doc = "v2-" .. r.n }
+                      end }
+          assert(seen == (db.dialect == "mysql" and 1 or 0), "sessions after a write: " .. seen)
+        end }]],
+    })
+    local res = testing.migrate(db, { scripts = dir, to = "1.0.0" })
+    assert.are.equal(0, res.exit, res.message or (res.failed and res.failed.message))
+    local got = rows()
+    assert.are.equal("3|a1|1", got[1])
+    assert.are.equal("6|a2|2", got[2])
+    assert.are.equal("9|v1-3-a3|3", got[3])
+    assert.are.equal("21|v1-7-nil|7", got[7])
+    assert.are.equal("75|v1-25-a25|25", got[25])
+    res = testing.migrate(db, { scripts = dir })
+    assert.are.equal(0, res.exit, res.message or (res.failed and res.failed.message))
+    got = rows()
+    -- the rewrite read what the version's own UPDATE wrote before it
+    assert.are.equal("3|v2-101|101", got[1])
+    assert.are.equal("12|v2-104|104", got[4])
+    assert.are.equal("15|v2-5|5", got[5])
+    assert.are.equal(25, #got)
+    -- the step log counts the rows the rewrite wrote: 25, and 4 more by the UPDATE
+    assert.are.equal(29, math.tointeger(tonumber(db:scalar(
+      "SELECT rows_touched FROM n9e_migrate_steps WHERE version = '1.1.0' AND step = 'convert'"))))
+  end)
+
+  if testing.engine() ~= "sqlite" then
+    it("reads on its own connection when the second one fails", function()
+      fill(10)
+      local warned = {}
+      log.sink = function(rec) if rec.event == "convert.read_ahead" then warned[#warned + 1] = rec end end
+      local writer = {
+        send = function(sql, ...) db:exec_send(sql, ...) end,
+        wait = function() return db:exec_wait() end,
+        open_reader = function()
+          local r = db:open_reader()
+          r:close() -- every read there fails
+          return r
+        end,
+      }
+      local ok, stats = pcall(require("migrate.batch").rewrite, db, { table = "jobs", key = "id", columns = { "doc" },
+        batch = 3, map = function(r) return { doc = "z" .. r.id } end }, writer)
+      log.sink = nil
+      assert.is_true(ok, tostring(stats))
+      assert.are.equal(10, stats.written)
+      assert.are.equal(1, #warned)
+      assert.are.equal("jobs", warned[1].table)
+      for i, line in ipairs(rows()) do assert.are.equal(("%d|z%d|%d"):format(i * 3, i * 3, i), line) end
+    end)
+  end
+
   it("runs in a script's convert step, and a failing version undoes the rewrite", function()
     fill(9)
     require("migrate.history").ensure(db) -- a managed database: its tables are not adopted
