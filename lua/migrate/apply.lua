@@ -171,8 +171,9 @@ function M.script_handle(conn, step, jv, touched, read_only, guard)
         -- behind someone's DDL waiting for this connection's transaction,
         -- it would wait for ever: it gives up soon, and the rewrite reads
         -- on this connection
-        reader:exec("SET SESSION lock_wait_timeout = 2")
-        return reader
+        if pcall(reader.exec, reader, "SET SESSION lock_wait_timeout = 2") then return reader end
+        reader:close()
+        return nil
       end
     end
   end
