@@ -353,6 +353,56 @@ describe("apply protocol", function()
     end)
   end
 
+  if ENGINE == "mysql" or ENGINE == "postgres" then
+    -- the journal (lua/migrate/journal.lua): every MySQL version, and
+    -- PostgreSQL's versions declared transaction = false
+    local TXF = ENGINE == "postgres" and "transaction = false," or ""
+    local function jscript(v, up) return script(v, TXF .. " up = function(db) " .. up .. " end") end
+    local function journal_rows(db)
+      if not db:table_exists("n9e_migrate_journal") then return 0 end
+      return math.tointeger(tonumber(db:scalar("SELECT COUNT(*) FROM n9e_migrate_journal")))
+    end
+
+    it("leaves no table behind when a version renames a table it made, then fails", function()
+      local renames = { [[db:exec("ALTER TABLE r1 RENAME TO r2")]] }
+      if ENGINE == "mysql" then
+        renames[2] = [[db:exec("RENAME TABLE r1 TO r2") db:exec("RENAME TABLE r2 TO r3")]]
+      end
+      for _, rename in ipairs(renames) do
+        local v = jscript("1.1.0", [[db:exec("CREATE TABLE r1 (id INTEGER)")
+          db:exec("CREATE INDEX r1_id ON r1 (id)") ]] .. rename .. [[
+          db:exec("CREATE TABLE r1 (id INTEGER)")
+          error("after the renames")]])
+        with({ ["a.lua"] = OK_1, ["b.lua"] = v }, function(db, dir)
+          local r = testing.migrate(db, { scripts = dir })
+          assert.are.equal(1, r.exit)
+          assert.matches("after the renames", r.failed.message)
+          assert.is_false(db:in_transaction())
+          for _, t in ipairs({ "r1", "r2", "r3" }) do assert.is_false(db:table_exists(t), t) end
+          assert.are.equal(0, journal_rows(db))
+        end)
+      end
+    end)
+
+    it("never drops a table that was there: CREATE TABLE IF NOT EXISTS of it, or a failed CREATE TABLE, writes no row",
+       function()
+      local v = jscript("1.1.0", [[db:exec("CREATE TABLE IF NOT EXISTS a (id INTEGER, v TEXT)")
+        assert(not pcall(db.exec, db, "CREATE TABLE a (id INTEGER)"))
+        db:exec("CREATE TABLE IF NOT EXISTS b (id INTEGER)")
+        error("then it fails")]])
+      with({ ["a.lua"] = OK_1, ["b.lua"] = v }, function(db, dir)
+        testing.migrate(db, { scripts = dir, to = "1.0.0" })
+        db:exec("INSERT INTO a (id, v) VALUES (1, 'kept')")
+        local r = testing.migrate(db, { scripts = dir })
+        assert.are.equal(1, r.exit)
+        assert.matches("then it fails", r.failed.message)
+        assert.are.equal("kept", db:scalar("SELECT v FROM a WHERE id = 1"))
+        assert.is_false(db:table_exists("b"))
+        assert.are.equal(0, journal_rows(db))
+      end)
+    end)
+  end
+
   describe("rollback --to", function()
     local V1 = script("1.0.0", [[up = function(db) db:exec("CREATE TABLE a (id INTEGER, v VARCHAR(32))") end,
       verify = function(db) assert(db:table_exists("a"), "a is missing") end,
