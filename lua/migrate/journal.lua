@@ -29,8 +29,11 @@
 ---     needs no row: dropping the table undoes it;
 ---   * a table that existed before the version is described (one
 ---     table_snapshot row) when the version first changes it;
----   * success: shadow tables (pre-images, dropped tables) are dropped,
----     then the version's rows, if it wrote any;
+---   * success: with no shadow table (pre-image, dropped table), the
+---     version's rows are deleted in the transaction of its history and
+---     step rows, so one COMMIT ends it (a crash leaves either the history
+---     and no journal, or the journal and no history); with shadow tables,
+---     they are dropped after that commit, then the rows;
 ---   * on failure, or at the next run after a crash, the journal is undone
 ---     in reverse, and every table the version touched is compared with its
 ---     description.  Equal: the version is rolled back (exit 1).  Not
@@ -536,14 +539,22 @@ function M.undo(conn, version)
   return true
 end
 
---- A version that finished: drop its shadow tables and its journal.
---- jv: the version's journal when this process wrote it; then it is known
---- whether there are shadow tables to drop, without reading the rows back.
-function M.finish(conn, version, jv)
-  if jv and not jv.shadows then
-    if jv.rows > 0 then M.forget(conn, version) end
-    return
-  end
+--- In the transaction that records a version that succeeded (its history
+--- and step rows): its journal rows are deleted there when it made no
+--- shadow table, so that one COMMIT ends the version; a crash leaves either
+--- the history and no journal, or the journal and no history (undone).
+--- Nothing is sent when the version wrote no row.  Returns false when
+--- shadow tables are left: M.finish drops them after that commit (a DROP
+--- would commit the transaction early), then the rows.
+function Version:settle()
+  if self.shadows then return false end
+  if self.rows > 0 then M.forget(self.conn, self.version) end
+  return true
+end
+
+--- A version that finished and is recorded: drop its shadow tables and its
+--- journal (after Version:settle, or for a journal found at recovery).
+function M.finish(conn, version)
   for _, r in ipairs(rows_of(conn, version)) do
     local probe = r.probe and json.decode(r.probe) or nil
     if (r.action == "preimage" or r.action == "drop_table") and probe and conn:table_exists(probe.name) then
