@@ -380,14 +380,23 @@ end
 --- The schema is recorded once per run, with the history row of its last
 --- version (describing the whole schema after each of 200 versions made a
 --- run quadratic); a run that stops early or dies records it later (run).
---- MySQL: fn's history row and schema record in one transaction, so that
---- a reader (wait, check --expect) never sees the version without them;
+--- A journaled version (MySQL; PostgreSQL transaction = false): fn's
+--- history row and schema record in one transaction, so that a reader
+--- (wait, check --expect) never sees the version without them, and the
+--- version's journal rows deleted in it (Version:settle), so that a crash
+--- leaves the version either recorded or undoable, and one COMMIT does;
 --- the schema table is made first, as DDL would commit the transaction.
-local function recorded_together(conn, fn)
-  history.ensure_schema_table(conn)
-  conn:begin()
+--- Shadow tables are dropped after the commit.  begun: the caller's
+--- transaction is open already (a held conversion, Version:hold).
+local function recorded_together(conn, jv, fn, begun)
+  if not begun then
+    history.ensure_schema_table(conn)
+    conn:begin()
+  end
   local res = fn()
+  local settled = jv:settle()
   conn:commit()
+  if not settled then journal.finish(conn, jv.version) end
   return res
 end
 
@@ -472,15 +481,7 @@ local function apply_version_journaled(conn, s, plan)
   local ms = math.floor((sys.monotonic() - t0) * 1000 + 0.5)
   if ok then
     failpoint.hit("before_history", s.version)
-    local info
-    if held then
-      info = succeeded(conn, s, started, ms, plan)
-      conn:commit()
-    else
-      info = recorded_together(conn, function() return succeeded(conn, s, started, ms, plan) end)
-    end
-    journal.finish(conn, s.version, jv)
-    return true, info
+    return true, recorded_together(conn, jv, function() return succeeded(conn, s, started, ms, plan) end, held)
   end
   pcall(function() if conn:in_transaction() then conn:rollback() end end)
   -- the connection itself may be gone (server restart, KILL): then the
@@ -700,8 +701,8 @@ local function rollback_version(conn, s, below, plan, journaled)
       record(conn, s, "rollback", "applied", started, ms, nil, plan)
       if below then remember_schema(conn, below.version) end
     end
-    if jv then recorded_together(conn, write) else write() end
-    if jv then journal.finish(conn, s.version .. "-down", jv) else conn:release("n9e_version") end
+    if jv then recorded_together(conn, jv, write) else write() end
+    if not jv then conn:release("n9e_version") end
     log.info("version.rolled_down", ("rolled back %s in %d ms"):format(s.version, ms),
              { version = s.version, duration_ms = ms })
     return true, { version = s.version, duration_ms = ms }

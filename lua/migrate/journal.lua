@@ -1,27 +1,48 @@
 --- Atomic versions where DDL commits implicitly (MySQL/MariaDB).
 ---
 --- No transaction can hold a MySQL version, so the runner makes every step
---- undoable before it runs and writes down how to undo it:
----   * the names of the tables are journaled when the version starts, and
----     each table's description when the version first touches it;
+--- undoable before it runs and writes down how to undo it.  The journal is
+--- lazy: a version that starts writes and lists nothing, and a version's
+--- first journal row is the durable mark that it began to change the
+--- database.
 ---   * each statement a script runs is classified; before it runs, one
----     journal row records the statement, the statements that undo it, and
+---     journal row records the statement, the statements that undo it and
 ---     a probe that tells whether it took effect (for a crash mid-statement):
----       CREATE TABLE t          -> no row: undo drops every table not in the snapshot
+---       CREATE TABLE t          -> DROP TABLE IF EXISTS t; the row is written
+---                                  only if no table t is there, by the same
+---                                  INSERT (… SELECT … WHERE NOT EXISTS): no
+---                                  probe of its own, and a row for t means
+---                                  the version made t (IF NOT EXISTS on a
+---                                  table that is there writes nothing)
+---       RENAME TABLE a TO b     -> RENAME TABLE b TO a (if no b is there);
+---                                  a table the version made: DROP TABLE IF
+---                                  EXISTS b, the first row drops a
 ---       CREATE INDEX i ON t     -> DROP INDEX i ON t
 ---       ALTER TABLE t ADD c     -> ALTER TABLE t DROP COLUMN c
 ---       ALTER TABLE t ADD INDEX -> DROP INDEX
----       RENAME TABLE a TO b     -> RENAME TABLE b TO a
 ---       DROP TABLE t            -> run as RENAME TABLE t TO n9e_drop_…, undo renames
 ---                                  it back, success drops it
 ---       any other ALTER, and INSERT/UPDATE/DELETE/REPLACE on a table that
 ---       existed before the version -> a pre-image first (a full copy,
 ---       n9e_pre_…); undo puts the copy back in place
+---     what a version does to a table it made (indexes, columns, rows)
+---     needs no row: dropping the table undoes it;
+---   * a table that existed before the version is described (one
+---     table_snapshot row) when the version first changes it;
+---   * success: with no shadow table (pre-image, dropped table), the
+---     version's rows are deleted in the transaction of its history and
+---     step rows, so one COMMIT ends it (a crash leaves either the history
+---     and no journal, or the journal and no history); with shadow tables,
+---     they are dropped after that commit, then the rows;
 ---   * on failure, or at the next run after a crash, the journal is undone
----     in reverse, tables the version created and nothing undid are
----     dropped, and the schema is compared with the snapshot.  Equal: the
----     version is rolled back (exit 1).  Not equal, or an undo failed: the
----     journal stays and the run exits 6; `repair` finishes the job.
+---     in reverse, and every table the version touched is compared with its
+---     description.  Equal: the version is rolled back (exit 1).  Not
+---     equal, or an undo failed: the journal stays and the run exits 6;
+---     `repair` finishes the job.
+---   * journals of earlier runners start with a `snapshot` row (the names
+---     of the tables, or the whole schema) and have no row for the tables
+---     their version made: undo drops every table not in that list, and
+---     reports a listed table that is missing.
 local history = require("migrate.history")
 local json = require("migrate.json")
 local schema = require("migrate.schema")
@@ -38,6 +59,10 @@ M.TABLE = "n9e_migrate_journal"
 local DIALECT = {
   mysql = {
     id = "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY", table_suffix = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+    -- no table, view or sequence of that name (a constant name: MariaDB
+    -- reads that one entry, case-sensitively where names are)
+    absent = "FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.TABLES "
+      .. "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?)",
     drop_index = function(c, i, t) return ("DROP INDEX %s ON %s"):format(c:quote_ident(i), c:quote_ident(t)) end,
     rename = function(c, a, b) return ("RENAME TABLE %s TO %s"):format(c:quote_ident(a), c:quote_ident(b)) end,
     copy_table = function(c, t, p)
@@ -47,6 +72,9 @@ local DIALECT = {
   },
   postgres = {
     id = "BIGSERIAL PRIMARY KEY", table_suffix = "",
+    -- no relation of that name where CREATE TABLE would put it
+    absent = "WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+      .. "ON n.oid = c.relnamespace WHERE n.nspname = pg_catalog.current_schema() AND c.relname = ?)",
     -- CONCURRENTLY: the undo runs outside any transaction, as the step did
     drop_index = function(c, i) return "DROP INDEX CONCURRENTLY IF EXISTS " .. c:quote_ident(i) end,
     rename = function(c, a, b) return ("ALTER TABLE %s RENAME TO %s"):format(c:quote_ident(a), c:quote_ident(b)) end,
@@ -59,6 +87,8 @@ local DIALECT = {
 local function sql_for(conn)
   return DIALECT[conn.dialect] or error("the journal does not support " .. tostring(conn.dialect), 0)
 end
+
+local function drop_table(c, t) return "DROP TABLE IF EXISTS " .. c:quote_ident(t) end
 -- connections whose journal table is known to be there: every version
 -- asked again (two catalog queries each), and the journal is only ever
 -- created outside a transaction (MySQL; PostgreSQL transaction = false),
@@ -68,7 +98,7 @@ local ensured = setmetatable({}, { __mode = "k" })
 function M.ensure(conn)
   if ensured[conn] then return end
   if conn:table_exists(M.TABLE) then
-    history.widen_text(conn, M.TABLE, "statement") -- the schema snapshot is kept there
+    history.widen_text(conn, M.TABLE, "statement") -- table descriptions are kept there
     ensured[conn] = true
     return
   end
@@ -226,16 +256,16 @@ end
 local Version = {}
 Version.__index = Version
 
---- Open the journal of a version: writes the snapshot row, the names of
---- the tables there are.  Each table is described when the version first
---- touches it (describe_before): describing the whole schema for every
---- version made 200 one-table versions take 27 s on MariaDB.
+--- Open the journal of a version.  Nothing is written (nor listed) until
+--- the version's first statement that needs a row: a version that only
+--- makes tables costs one row per table, written with its probe.  Each
+--- table that was there is described when the version first touches it
+--- (describe_before): describing the whole schema for every version made
+--- 200 one-table versions take 27 s on MariaDB.
 function M.begin(conn, version)
   M.ensure(conn)
-  local self = setmetatable({ conn = conn, version = version, seq = 0, preimaged = {},
-                              created = {}, described = {} }, Version)
-  self:record("snapshot", nil, nil, {}, nil, "done", json.encode({ tables = json.array(table_names(conn)) }))
-  return self
+  return setmetatable({ conn = conn, version = version, seq = 0, rows = 0, preimaged = {},
+                        created = {}, described = {} }, Version)
 end
 
 --- The table as it is before the version first changes it, journaled for
@@ -246,13 +276,25 @@ function Version:describe_before(tbl)
   self:record("table_snapshot", tbl, nil, {}, nil, "done", json.encode(snapshot(self.conn, { [tbl] = true })))
 end
 
-function Version:record(action, tbl, stmt, undo, probe, state, extra)
-  self.seq = self.seq + 1
-  local q = self.conn:quote_ident(M.TABLE)
-  self.conn:exec(("INSERT INTO %s (version, seq, action, table_name, statement, undo_sql, probe, state, created_at) "
-                 .. "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"):format(q),
-                 self.version, self.seq, action, tbl, extra or stmt, json.encode(json.array(undo)),
-                 probe and json.encode(probe) or nil, state, log.iso(sys.now()))
+--- One journal row.  With `absent` (a table name) it is written only if
+--- no table of that name is there, which the same INSERT asks: one round
+--- trip for the probe and the row.  Returns the row's seq, or nil when
+--- that table was there and nothing was written.
+function Version:record(action, tbl, stmt, undo, probe, state, extra, absent)
+  local c = self.conn
+  local sql = ("INSERT INTO %s (version, seq, action, table_name, statement, undo_sql, probe, state, created_at) ")
+    :format(c:quote_ident(M.TABLE))
+  local args = table.pack(self.version, self.seq + 1, action, tbl, extra or stmt, json.encode(json.array(undo)),
+                          probe and json.encode(probe) or nil, state, log.iso(sys.now()))
+  if absent then
+    sql = sql .. "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? " .. sql_for(c).absent
+    args.n = args.n + 1
+    args[args.n] = absent
+  else
+    sql = sql .. "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+  end
+  if c:exec(sql, table.unpack(args, 1, args.n)) == 0 then return nil end
+  self.seq, self.rows = self.seq + 1, self.rows + 1
   return self.seq
 end
 
@@ -331,6 +373,9 @@ function Version:exec(exec, sql, ...)
   if not plan then error({ message = why, kind = "journal" }, 0) end
   local c, k, d = self.conn, plan.kind, sql_for(self.conn)
   if k == "plain" then return exec(sql, ...) end
+  if c.dialect == "postgres" then -- names are unquoted here (classify): PostgreSQL folds them
+    for _, f in ipairs({ "table", "name", "to" }) do plan[f] = plan[f] and plan[f]:lower() end
+  end
   if self.held then
     self:admit(sql, plan)
     return exec(sql, ...)
@@ -340,15 +385,24 @@ function Version:exec(exec, sql, ...)
     self:preimage(plan.table)
     return exec(sql, ...)
   end
-  -- No journal row (a durable write, an fsync on InnoDB) for a table this
-  -- version creates, nor for what it then does to it: undo drops every
-  -- table that is not in the snapshot's list.
+  -- No journal row (a durable write, an fsync on InnoDB) for what a
+  -- version does to a table it made: undo drops the table.  A new name
+  -- for it is the version's too, journaled to be dropped as well.
   if plan.table and self.created[plan.table] then
-    if k == "rename" then self.created[plan.to] = true end
+    if k == "rename" and self:record("rename_created", plan.to, sql, { drop_table(c, plan.to) },
+                                     { kind = "table", name = plan.to }, "started", nil, plan.to) then
+      self.created[plan.to] = true
+    end -- else b is there: the rename fails by itself
     return exec(sql, ...)
   end
   if k == "create_table" then
-    if not c:table_exists(plan.table) then self.created[plan.table] = true end -- else IF NOT EXISTS: a no-op
+    -- written only if t is not there: then the version makes it.  If it
+    -- is, nothing is written: IF NOT EXISTS is a no-op, a plain CREATE
+    -- fails by itself (and undo must not drop a table that was there)
+    if self:record("create_table", plan.table, sql, { drop_table(c, plan.table) },
+                   { kind = "table", name = plan.table }, "started", nil, plan.table) then
+      self.created[plan.table] = true
+    end
     return exec(sql, ...)
   end
   local qt = plan.table and c:quote_ident(plan.table)
@@ -360,8 +414,11 @@ function Version:exec(exec, sql, ...)
     undo = { ("ALTER TABLE %s DROP COLUMN %s"):format(qt, c:quote_ident(plan.name)) }
     probe = { kind = "column", table = plan.table, name = plan.name }
   elseif k == "rename" then
-    undo = { d.rename(c, plan.to, plan.table) }
-    probe = { kind = "table", name = plan.to }
+    -- written only if no b is there (else the rename fails by itself,
+    -- and undo must not rename that b away)
+    self:record("ddl", plan.table, sql, { d.rename(c, plan.to, plan.table) },
+                { kind = "table", name = plan.to }, "started", nil, plan.to)
+    return exec(sql, ...)
   elseif k == "drop_table" then
     if not c:table_exists(plan.table) then return 0 end
     self.shadows = true
@@ -386,6 +443,39 @@ local function probe_holds(conn, p)
   if p.kind == "column" then return conn:table_exists(p.table) and conn:column_exists(p.table, p.name) end
   if p.kind == "index" then return conn:table_exists(p.table) and conn:index_exists(p.table, p.name) end
   return true
+end
+
+--- A journal written before the journal was lazy starts with a snapshot
+--- row: the names of the tables there were ({ tables = {...} }), or, older
+--- still, the whole schema described.  Its version's new tables have no
+--- row: every table not in the list is the version's, and is dropped; a
+--- listed table that is gone and that no table_snapshot row describes is
+--- reported missing.  `described` gains the whole-schema form's tables.
+--- Returns the problems.
+local function legacy_tables(conn, before, described)
+  local problems = {}
+  local names = before.tables
+  if not names then -- the whole schema
+    names = {}
+    for t, d in pairs(before) do
+      names[#names + 1] = t
+      described[t] = described[t] or d
+    end
+  end
+  local was = {}
+  for _, t in ipairs(names) do was[t] = true end
+  local present = {}
+  for _, t in ipairs(table_names(conn)) do
+    present[t] = true
+    if not was[t] then
+      local ok, err = pcall(conn.exec, conn, "DROP TABLE " .. conn:quote_ident(t))
+      if not ok then problems[#problems + 1] = tostring(err) end
+    end
+  end
+  for _, t in ipairs(names) do
+    if not present[t] and not described[t] then problems[#problems + 1] = ("table %s is missing"):format(t) end
+  end
+  return problems
 end
 
 local function rows_of(conn, version)
@@ -434,30 +524,12 @@ function M.undo(conn, version)
       end
     end
   end
-  if not before then
-    return false, { "journal of " .. version .. " has no snapshot" }
-  end
-  local names = before.tables
-  if not names then -- a journal of an earlier runner: the whole schema
-    described, names = before, {}
-    for t in pairs(before) do names[#names + 1] = t end
-  end
-  local was = {}
-  for _, t in ipairs(names) do was[t] = true end
-  -- tables the version created (they have no journal row: any table not
-  -- in the snapshot's list is the version's)
-  local present = {}
-  for _, t in ipairs(table_names(conn)) do
-    present[t] = true
-    if not was[t] then
-      local ok, err = pcall(conn.exec, conn, "DROP TABLE " .. conn:quote_ident(t))
-      if not ok then problems[#problems + 1] = tostring(err) end
-    end
-  end
-  for _, t in ipairs(names) do
-    if not present[t] and not described[t] then problems[#problems + 1] = ("table %s is missing"):format(t) end
+  if before then -- a journal of an earlier runner (legacy_tables)
+    local more = legacy_tables(conn, before, described)
+    for _, p in ipairs(more) do problems[#problems + 1] = p end
   end
   -- the tables the version touched, column by column and index by index
+  -- (one that is gone: "table t is missing")
   local only = {}
   for t in pairs(described) do only[t] = true end
   if next(only) then
@@ -468,14 +540,22 @@ function M.undo(conn, version)
   return true
 end
 
---- A version that finished: drop its shadow tables and its journal.
---- jv: the version's journal when this process wrote it; then it is known
---- whether there are shadow tables to drop, without reading the rows back.
-function M.finish(conn, version, jv)
-  if jv and not jv.shadows then
-    M.forget(conn, version)
-    return
-  end
+--- In the transaction that records a version that succeeded (its history
+--- and step rows): its journal rows are deleted there when it made no
+--- shadow table, so that one COMMIT ends the version; a crash leaves either
+--- the history and no journal, or the journal and no history (undone).
+--- Nothing is sent when the version wrote no row.  Returns false when
+--- shadow tables are left: M.finish drops them after that commit (a DROP
+--- would commit the transaction early), then the rows.
+function Version:settle()
+  if self.shadows then return false end
+  if self.rows > 0 then M.forget(self.conn, self.version) end
+  return true
+end
+
+--- A version that finished and is recorded: drop its shadow tables and its
+--- journal (after Version:settle, or for a journal found at recovery).
+function M.finish(conn, version)
   for _, r in ipairs(rows_of(conn, version)) do
     local probe = r.probe and json.decode(r.probe) or nil
     if (r.action == "preimage" or r.action == "drop_table") and probe and conn:table_exists(probe.name) then

@@ -156,6 +156,9 @@ describe("engine " .. ENGINE, function()
       assert.are.equal(0, code2, err)
       assert.are.same(FINAL, state())
       assert.are.same({ "1.0.0:applied", "1.1.0:applied", "1.2.0:applied" }, applied())
+      if ENGINE == "mysql" then -- every version's journal ended with it
+        assert.are.equal(0, math.tointeger(tonumber(db:scalar("SELECT COUNT(*) FROM n9e_migrate_journal"))))
+      end
     end)
   end
 
@@ -347,6 +350,85 @@ describe("engine " .. ENGINE, function()
       assert.are.equal(0, code, err)
       assert.are.same(FINAL, state())
     end)
+
+    -- the journal (lua/migrate/journal.lua): every MySQL version, and the
+    -- PostgreSQL versions declared transaction = false
+    local TXF = ENGINE == "postgres" and "transaction = false, " or ""
+    local function journal_rows()
+      local rows = {}
+      if not db:table_exists("n9e_migrate_journal") then return rows end
+      for r in db:query("SELECT version, action, table_name FROM n9e_migrate_journal ORDER BY version, seq") do
+        rows[#rows + 1] = ("%s %s %s"):format(r.version, r.action, r.table_name or "-")
+      end
+      return rows
+    end
+    --- `repair` restores the interrupted 1.1.0 (the state at 1.0.0, no
+    --- journal left), then a run applies it and ends its journal
+    local function repair_then_run()
+      local code, out, err = mig("repair")
+      assert.are.equal(0, code, err)
+      assert.matches("restored or finished: 1.1.0", out, 1, true)
+      assert.are.same(AT_1_0, state())
+      assert.are.same({}, journal_rows())
+      code, out, err = mig("run --scripts s")
+      assert.are.equal(0, code, err .. out)
+      assert.are.same({}, journal_rows())
+    end
+
+    for _, case in ipairs({
+      { "right after its CREATE TABLE", "exec:up:2", { "1.1.0 create_table b" }, { "b" }, "" },
+      { "after it renamed the table it made", "exec:up:3", { "1.1.0 create_table b", "1.1.0 rename_created b2" },
+        { "b2" }, [[db:exec("ALTER TABLE b RENAME TO b2")]] },
+    }) do
+      it("undoes, from its journal rows alone, a version killed " .. case[1], function()
+        write("s/v2.lua", ([[return { version = "1.1.0", description = "two", %s
+  up = function(db)
+    db:exec("CREATE TABLE b (id INTEGER)")
+    %s
+    db:exec("ALTER TABLE a ADD COLUMN w VARCHAR(32)")
+  end }]]):format(TXF, case[5]))
+        os.remove(work .. "/s/v3.lua")
+        assert.are.equal(0, (mig("run --scripts s --to 1.0.0")))
+        assert.are.same({}, journal_rows())
+        assert.are.equal(137, (mig("run --scripts s", "N9E_MIGRATE_FAILPOINT=" .. case[2])))
+        for _, t in ipairs(case[4]) do assert.is_true(db:table_exists(t), t) end
+        -- a row per table the version made, written before its statement;
+        -- no snapshot of the tables there were
+        assert.are.same(case[3], journal_rows())
+        repair_then_run()
+        assert.is_true(db:table_exists(case[4][1]))
+        assert.are.same({ "1.0.0:applied", "1.1.0:applied" }, applied())
+      end)
+    end
+
+    -- a journal that a runner from before the lazy journal left: a snapshot
+    -- row first (the table names; earlier still, the whole schema), and no
+    -- row for the tables its version made
+    for _, form in ipairs({ "table names", "whole schema" }) do
+      it("restores a version interrupted under an older runner, from a journal with a snapshot of the " .. form,
+         function()
+        local journal, json, schema = require("migrate.journal"), require("migrate.json"), require("migrate.schema")
+        assert.are.equal(0, (mig("run --scripts s --to 1.0.0")))
+        journal.ensure(db.conn)
+        local insert = "INSERT INTO n9e_migrate_journal (version, seq, action, table_name, statement, undo_sql, "
+          .. "probe, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        local at = "2026-01-01T00:00:00.000Z"
+        local before = form == "table names" and { tables = json.array({ "a" }) } or schema.describe(db.conn, { raw = true })
+        db:exec(insert, "1.1.0", 1, "snapshot", nil, json.encode(before), "[]", nil, "done", at)
+        -- what the old runner did of 1.1.0 before it died: b made (no row),
+        -- a described, then a column added (a row with its undo)
+        db:exec("CREATE TABLE b (id INTEGER)")
+        db:exec(insert, "1.1.0", 2, "table_snapshot", "a",
+                json.encode(schema.describe(db.conn, { raw = true, only = { a = true }, per_table = true })),
+                "[]", nil, "done", at)
+        db:exec(insert, "1.1.0", 3, "ddl", "a", "ALTER TABLE a ADD COLUMN w VARCHAR(32)",
+                json.encode(json.array({ "ALTER TABLE " .. db:quote_ident("a") .. " DROP COLUMN " .. db:quote_ident("w") })),
+                json.encode({ kind = "column", table = "a", name = "w" }), "started", at)
+        db:exec("ALTER TABLE a ADD COLUMN w VARCHAR(32)")
+        repair_then_run()
+        assert.are.same(FINAL, state())
+      end)
+    end
   end
 end)
 

@@ -353,6 +353,146 @@ describe("apply protocol", function()
     end)
   end
 
+  if ENGINE == "mysql" or ENGINE == "postgres" then
+    -- the journal (lua/migrate/journal.lua): every MySQL version, and
+    -- PostgreSQL's versions declared transaction = false
+    local TXF = ENGINE == "postgres" and "transaction = false," or ""
+    local function jscript(v, up) return script(v, TXF .. " up = function(db) " .. up .. " end") end
+    local function journal_rows(db)
+      if not db:table_exists("n9e_migrate_journal") then return 0 end
+      return math.tointeger(tonumber(db:scalar("SELECT COUNT(*) FROM n9e_migrate_journal")))
+    end
+
+    --- What the runner sends while fn runs, counted at the connection's
+    --- methods (this process's own statements only, whatever else the
+    --- server is doing).
+    local function counting(fn)
+      local methods = require("n9e.db").methods
+      local exec, catalog = methods.exec, methods.catalog
+      local seen = { inserts = 0, deletes = 0, deletes_outside_tx = 0, listings = 0, probes = 0, actions = {} }
+      methods.exec = function(c, sql, ...)
+        if type(sql) == "string" and sql:find("^INSERT INTO [`\"]?n9e_migrate_journal") then
+          seen.inserts = seen.inserts + 1
+          seen.actions[#seen.actions + 1] = (select(3, ...))
+        elseif type(sql) == "string" and sql:find("^DELETE FROM [`\"]?n9e_migrate_journal") then
+          seen.deletes = seen.deletes + 1
+          if not c:in_transaction() then seen.deletes_outside_tx = seen.deletes_outside_tx + 1 end
+        end
+        return exec(c, sql, ...)
+      end
+      methods.catalog = function(c, kind, name, ...)
+        if kind == "tables" and name then seen.probes = seen.probes + 1
+        elseif kind == "tables" then seen.listings = seen.listings + 1 end
+        return catalog(c, kind, name, ...)
+      end
+      local ok, err = pcall(fn)
+      methods.exec, methods.catalog = exec, catalog
+      if not ok then error(err, 0) end
+      return seen
+    end
+
+    --- n versions that each make a table and its index; the last one, when
+    --- `empty`, runs nothing at all
+    local function making(n, empty)
+      local files = {}
+      for i = 1, n do
+        files[("v%02d.lua"):format(i)] = jscript(("1.0.%d"):format(i), i == n and empty and "" or
+          ([[db:exec("CREATE TABLE t_%d (id INTEGER PRIMARY KEY, name VARCHAR(64))")
+             db:exec("CREATE INDEX idx_t_%d ON t_%d (name)")]]):format(i, i, i))
+      end
+      return files
+    end
+
+    it("journals one row per table a version makes, nothing at its start, and ends it in its history's transaction",
+       function()
+      local seen = {}
+      for _, n in ipairs({ 3, 5 }) do
+        with(making(n, true), function(db, dir)
+          seen[n] = counting(function()
+            local r = testing.migrate(db, { scripts = dir })
+            assert.are.equal(0, r.exit, r.failed and r.failed.message)
+          end)
+          assert.are.equal(0, journal_rows(db))
+          assert.are.equal(n - 1, #db:tables() - 4) -- t_1 .. t_(n-1) and the runner's own four
+        end)
+      end
+      for _, n in ipairs({ 3, 5 }) do
+        -- a create_table row for each table, no snapshot; a DELETE per
+        -- version that wrote a row (not for the empty one), each inside
+        -- the transaction of the version's history row
+        assert.are.equal(n - 1, seen[n].inserts)
+        for _, a in ipairs(seen[n].actions) do assert.are.equal("create_table", a) end
+        assert.are.equal(n - 1, seen[n].deletes)
+        assert.are.equal(0, seen[n].deletes_outside_tx)
+      end
+      -- no listing of the tables per version: two versions more cost
+      -- none more; nor a probe of one on MySQL (PostgreSQL asks for the
+      -- schema table at each version, history.ensure_schema_table)
+      assert.are.equal(seen[3].listings, seen[5].listings)
+      if ENGINE == "mysql" then assert.are.equal(seen[3].probes, seen[5].probes) end
+    end)
+
+    it("drops a version's shadow tables once its history is committed, then its rows", function()
+      local body = [[db:exec("DROP TABLE b")]]
+      if ENGINE == "mysql" then body = body .. [[ db:exec("INSERT INTO a (id, v) VALUES (2, 'two')")]] end
+      local files = { ["a.lua"] = OK_1, ["b.lua"] = jscript("1.0.5", [[db:exec("CREATE TABLE b (id INTEGER)")]]),
+                      ["c.lua"] = jscript("1.1.0", body) }
+      with(files, function(db, dir)
+        local seen = counting(function()
+          local r = testing.migrate(db, { scripts = dir })
+          assert.are.equal(0, r.exit, r.failed and r.failed.message)
+        end)
+        assert.is_false(db:table_exists("b"))
+        for _, t in ipairs(db:tables()) do assert.is_nil(t:find("^n9e_pre_") or t:find("^n9e_drop_"), t) end
+        assert.are.equal(0, journal_rows(db))
+        -- 1.0.5 (and 1.0.0, journaled on MySQL) ends in its history's
+        -- transaction; 1.1.0, with shadow tables, after it (their DROP
+        -- would commit it)
+        assert.are.equal(ENGINE == "mysql" and 3 or 2, seen.deletes)
+        assert.are.equal(1, seen.deletes_outside_tx)
+      end)
+    end)
+
+    it("leaves no table behind when a version renames a table it made, then fails", function()
+      local renames = { [[db:exec("ALTER TABLE r1 RENAME TO r2")]] }
+      if ENGINE == "mysql" then
+        renames[2] = [[db:exec("RENAME TABLE r1 TO r2") db:exec("RENAME TABLE r2 TO r3")]]
+      end
+      for _, rename in ipairs(renames) do
+        local v = jscript("1.1.0", [[db:exec("CREATE TABLE r1 (id INTEGER)")
+          db:exec("CREATE INDEX r1_id ON r1 (id)") ]] .. rename .. [[
+          db:exec("CREATE TABLE r1 (id INTEGER)")
+          error("after the renames")]])
+        with({ ["a.lua"] = OK_1, ["b.lua"] = v }, function(db, dir)
+          local r = testing.migrate(db, { scripts = dir })
+          assert.are.equal(1, r.exit)
+          assert.matches("after the renames", r.failed.message)
+          assert.is_false(db:in_transaction())
+          for _, t in ipairs({ "r1", "r2", "r3" }) do assert.is_false(db:table_exists(t), t) end
+          assert.are.equal(0, journal_rows(db))
+        end)
+      end
+    end)
+
+    it("never drops a table that was there: CREATE TABLE IF NOT EXISTS of it, or a failed CREATE TABLE, writes no row",
+       function()
+      local v = jscript("1.1.0", [[db:exec("CREATE TABLE IF NOT EXISTS a (id INTEGER, v TEXT)")
+        assert(not pcall(db.exec, db, "CREATE TABLE a (id INTEGER)"))
+        db:exec("CREATE TABLE IF NOT EXISTS b (id INTEGER)")
+        error("then it fails")]])
+      with({ ["a.lua"] = OK_1, ["b.lua"] = v }, function(db, dir)
+        testing.migrate(db, { scripts = dir, to = "1.0.0" })
+        db:exec("INSERT INTO a (id, v) VALUES (1, 'kept')")
+        local r = testing.migrate(db, { scripts = dir })
+        assert.are.equal(1, r.exit)
+        assert.matches("then it fails", r.failed.message)
+        assert.are.equal("kept", db:scalar("SELECT v FROM a WHERE id = 1"))
+        assert.is_false(db:table_exists("b"))
+        assert.are.equal(0, journal_rows(db))
+      end)
+    end)
+  end
+
   describe("rollback --to", function()
     local V1 = script("1.0.0", [[up = function(db) db:exec("CREATE TABLE a (id INTEGER, v VARCHAR(32))") end,
       verify = function(db) assert(db:table_exists("a"), "a is missing") end,
