@@ -69,6 +69,8 @@ static void write_line(int fd, const char *text)
     free(buf);
 }
 
+int log_has_file(void) { return audit_fd >= 0; }
+
 void log_emit(log_level level, const char *human, const char *json)
 {
     if (human && level >= threshold && threshold != LOG_QUIET)

@@ -13,6 +13,8 @@ typedef enum { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_QUIET } log_lev
 int log_level_parse(const char *name, log_level *out);
 void log_set_level(log_level level);
 log_level log_get_level(void);
+/* Whether an audit file is open (a JSON line would be written). */
+int log_has_file(void);
 
 /* Open (append, create 0600) the JSON-lines audit file. 0 or -1 + errbuf. */
 int log_open_file(const char *path, char *errbuf, size_t errlen);

@@ -33,6 +33,13 @@ static int l_enabled(lua_State *L)
     return 1;
 }
 
+/* log.has_file() -> whether an audit file takes the JSON lines */
+static int l_has_file(lua_State *L)
+{
+    lua_pushboolean(L, log_has_file());
+    return 1;
+}
+
 static int l_open_file(lua_State *L)
 {
     char err[512];
@@ -55,8 +62,10 @@ static int l_close_file(lua_State *L)
 int luaopen_n9e_log(lua_State *L)
 {
     static const luaL_Reg fns[] = {
-        {"close_file", l_close_file}, {"emit", l_emit},           {"enabled", l_enabled},
-        {"open_file", l_open_file},   {"set_level", l_set_level}, {NULL, NULL},
+        {"close_file", l_close_file}, {"emit", l_emit},
+        {"enabled", l_enabled},       {"has_file", l_has_file},
+        {"open_file", l_open_file},   {"set_level", l_set_level},
+        {NULL, NULL},
     };
     luaL_newlib(L, fns);
     return 1;

@@ -449,8 +449,8 @@ end]]))
     assert.are.equal(1, #doc.successes)
   end)
 
-  it("writes a JSON-lines audit log with --log-file", function()
-    local code = mig("run --to 7.1.0 --log-file audit.jsonl")
+  it("writes a JSON-lines audit log with --log-file, quiet or not", function()
+    local code = mig("run --to 7.1.0 --log-file audit.jsonl -q")
     assert.are.equal(0, code)
     local events, steps = {}, {}
     for line in io.lines(work .. "/audit.jsonl") do
