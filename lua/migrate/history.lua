@@ -151,9 +151,9 @@ function M.ensure(db)
 end
 
 --- Every row, oldest first; {} when the table does not exist.
-function M.read(db)
+function M.read(db, exists)
   local rows = {}
-  if not M.exists(db) then return rows end
+  if not exists and not M.exists(db) then return rows end -- exists: the caller has just asked
   local sql = ("SELECT id, %s FROM %s ORDER BY id"):format(table.concat(COLUMNS, ", "),
                                                           db:quote_ident(M.TABLE))
   for row in db:query(sql) do rows[#rows + 1] = row end
