@@ -42,6 +42,11 @@ local function valid_spec(db, spec)
   return batch, types
 end
 
+--- A PostgreSQL type without its modifier: an explicit CAST to
+--- varchar(200) cuts a longer text silently, where the assignment to the
+--- column refuses it (22001); numeric(p, s) rounds either way.
+local function base(t) return (t:gsub("%(%s*%d+%s*,?%s*%d*%s*%)", "")) end
+
 --- The write statement for n rows.
 local function write_sql(db, spec, types, n)
   local q = function(s) return db:quote_ident(s) end
@@ -59,9 +64,10 @@ local function write_sql(db, spec, types, n)
   end
   local row
   if db.dialect == "postgres" then
-    -- parameters arrive untyped: cast each to its column's type
-    local cells = { ("CAST(? AS %s)"):format(types[spec.key]) }
-    for _, c in ipairs(cols) do cells[#cells + 1] = ("CAST(? AS %s)"):format(types[c]) end
+    -- parameters arrive untyped: cast each to its column's type, without
+    -- the type's modifier (base_type)
+    local cells = { ("CAST(? AS %s)"):format(base(types[spec.key])) }
+    for _, c in ipairs(cols) do cells[#cells + 1] = ("CAST(? AS %s)"):format(base(types[c])) end
     row = "(" .. table.concat(cells, ", ") .. ")"
   else
     row = "(?" .. string.rep(", ?", width - 1) .. ")"
@@ -79,7 +85,7 @@ local function write_sql(db, spec, types, n)
     -- and scans the whole table once per batch
     return ("UPDATE %s AS t SET %s FROM (VALUES %s) AS v(%s) WHERE t.%s = v.%s AND t.%s BETWEEN %s AND %s"):format(
       t, table.concat(sets, ", "), rows, table.concat(names, ", "), k, q("k"), k,
-      ("CAST(? AS %s)"):format(types[spec.key]), ("CAST(? AS %s)"):format(types[spec.key]))
+      ("CAST(? AS %s)"):format(base(types[spec.key])), ("CAST(? AS %s)"):format(base(types[spec.key])))
   end
   return ("UPDATE %s SET %s FROM (VALUES %s) AS v WHERE %s.%s = v.column1"):format(
     t, table.concat(sets, ", "), rows, t, k)

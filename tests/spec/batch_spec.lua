@@ -157,6 +157,16 @@ describe("db:rewrite on " .. testing.engine(), function()
   end)
 
   if testing.engine() ~= "sqlite" then
+    it("reports a write the server refuses mid-way with its SQL state, and the connection stays usable", function()
+      fill(12)
+      local ok, err = pcall(db.rewrite, db, { table = "jobs", key = "id", columns = { "doc" }, batch = 3,
+        map = function(r) return { doc = r.id == 21 and ("x"):rep(300) or "ok" } end })
+      assert.is_false(ok)
+      assert.are.equal("22001", err.sqlstate, tostring(err.message)) -- too long for VARCHAR(200)
+      assert.matches("UPDATE", err.sql)
+      assert.are.equal(12, math.tointeger(tonumber(db:scalar("SELECT COUNT(*) FROM jobs"))))
+    end)
+
     it("reads on its own connection when the second one fails", function()
       fill(10)
       local warned = {}
