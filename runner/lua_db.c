@@ -1201,6 +1201,32 @@ static int retarget(db_target *t, const char *database)
     return 0;
 }
 
+/* A closed connection on the stack, released by __gc on any error. */
+static conn_ud *new_conn(lua_State *L)
+{
+    conn_ud *c = lua_newuserdatauv(L, sizeof *c, 0);
+    memset(c, 0, sizeof *c);
+    c->sent_ref = LUA_NOREF;
+    luaL_setmetatable(L, CONN_MT);
+    return c;
+}
+
+/* Connect c (drv and redacted set) to t, or raise {kind="connect"}; t is
+ * freed first when the caller owns it. */
+static void connect_or_raise(lua_State *L, conn_ud *c, db_target *t, int free_on_error)
+{
+    db_error err = {0};
+    db_conn *conn = NULL;
+    if (c->drv->connect(t, &conn, &err) == DB_OK) {
+        c->conn = conn;
+        return;
+    }
+    if (free_on_error)
+        dsn_free(t);
+    lua_pushfstring(L, "cannot connect to %s: %s", c->redacted ? c->redacted : "database", err.message);
+    raise_open(L, "connect", lua_tostring(L, -1));
+}
+
 /* n9e.db.open(dsn [, {read_only=, n9e_config=, password_file=, database=}])
  * -> connection | raises {kind="dsn"|"connect", message} */
 static int db_open(lua_State *L)
@@ -1213,10 +1239,7 @@ static int db_open(lua_State *L)
         lua_pop(L, 1);
     }
     lua_settop(L, 2);
-    conn_ud *c = lua_newuserdatauv(L, sizeof *c, 0);
-    memset(c, 0, sizeof *c);
-    c->sent_ref = LUA_NOREF;
-    luaL_setmetatable(L, CONN_MT);
+    conn_ud *c = new_conn(L);
     db_target t;
     char msg[512];
     if (resolve_target(L, text, 2, &t, msg, sizeof msg) != 0) {
@@ -1237,16 +1260,7 @@ static int db_open(lua_State *L)
     c->drv = drv;
     c->redacted = dsn_redact(&t);
     t.read_only = read_only;
-    db_error err = {0};
-    db_conn *conn = NULL;
-    int rc = drv->connect(&t, &conn, &err);
-    if (rc != DB_OK) {
-        dsn_free(&t);
-        lua_pushfstring(L, "cannot connect to %s: %s", c->redacted ? c->redacted : "database",
-                        err.message);
-        return raise_open(L, "connect", lua_tostring(L, -1));
-    }
-    c->conn = conn;
+    connect_or_raise(L, c, &t, 1);
     c->target = t; /* owned by the connection from here on */
     c->has_target = 1;
     return 1;
@@ -1260,22 +1274,12 @@ static int conn_open_reader(lua_State *L)
     conn_ud *c = check_conn(L, 1);
     if (!c->conn || !c->has_target)
         return luaL_error(L, "open_reader: the connection is closed");
-    conn_ud *r = lua_newuserdatauv(L, sizeof *r, 0);
-    memset(r, 0, sizeof *r);
-    r->sent_ref = LUA_NOREF;
-    luaL_setmetatable(L, CONN_MT);
+    conn_ud *r = new_conn(L);
+    r->drv = c->drv;
+    r->redacted = c->redacted ? strdup(c->redacted) : NULL;
     db_target t = c->target; /* borrowed: connect copies what it keeps */
     t.read_only = 1;
-    db_error err = {0};
-    db_conn *conn = NULL;
-    if (c->drv->connect(&t, &conn, &err) != DB_OK) {
-        lua_pushfstring(L, "cannot connect to %s: %s", c->redacted ? c->redacted : "database",
-                        err.message);
-        return raise_open(L, "connect", lua_tostring(L, -1));
-    }
-    r->drv = c->drv;
-    r->conn = conn;
-    r->redacted = c->redacted ? strdup(c->redacted) : NULL;
+    connect_or_raise(L, r, &t, 0);
     return 1;
 }
 
