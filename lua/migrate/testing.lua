@@ -213,4 +213,30 @@ function M.run_busted(args, lua_path)
   error(err, 0)
 end
 
+-- the command line, for specs that drive the binary --------------------------------
+
+--- s quoted for sh.
+function M.shell_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+--- The binary's arguments that point it at a test database (M.db).
+function M.target_args(target)
+  local a = "--db " .. M.shell_quote(target.dsn)
+  if target.password_file then a = a .. " --password-file " .. M.shell_quote(target.password_file) end
+  return a
+end
+
+--- Run `bin args` in work, against target (a M.db; false: only args),
+--- with env (assignments prefixed to the command line).  Returns the exit
+--- code (128 + the signal's number when killed), stdout, stderr.
+function M.run_binary(bin, work, args, env, target)
+  local q = M.shell_quote
+  local errf = work .. "/stderr.txt"
+  local p = io.popen(("cd %s && %s %s %s %s 2>%s"):format(q(work), env or "", q(bin), args,
+                                                          target and M.target_args(target) or "", q(errf)))
+  local out = p:read("a")
+  local _, how, code = p:close()
+  local err = assert(sys.read_file(errf))
+  return how == "signal" and 128 + code or code, out, err
+end
+
 return M

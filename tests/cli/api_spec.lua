@@ -8,16 +8,12 @@ local sys = require("n9e.sys")
 
 local BIN = assert(os.getenv("N9E_BIN"), "set N9E_BIN to the n9e-lua-migrate binary")
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local q = testing.shell_quote
 
 local work, db
 local servers = {}
 
-local function target_args()
-  local a = "--db " .. q(db.dsn)
-  if db.password_file then a = a .. " --password-file " .. q(db.password_file) end
-  return a
-end
+local function target_args() return testing.target_args(db) end
 
 local function write(name, text)
   assert(sys.mkdir_p((work .. "/" .. name):match("^(.*)/")))

@@ -11,28 +11,13 @@ local ENGINE = testing.engine()
 local SERVER = ENGINE ~= "sqlite"
 local PASSWORD = os.getenv("N9E_TEST_PASSWORD")
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local q = testing.shell_quote
 
 local work, db
 
-local function target_args(target)
-  target = target or db
-  local a = "--db " .. q(target.dsn)
-  if target.password_file then a = a .. " --password-file " .. q(target.password_file) end
-  return a
-end
-
 --- The binary against the test database (or `target`); returns exit
 --- code, stdout, stderr.
-local function mig(args, env, target)
-  local errf = work .. "/stderr.txt"
-  local p = io.popen(("cd %s && %s %s %s %s 2>%s"):format(q(work), env or "", q(BIN), args, target_args(target),
-                                                          q(errf)))
-  local out = p:read("a")
-  local _, _, code = p:close()
-  local err = assert(sys.read_file(errf))
-  return code, out, err
-end
+local function mig(args, env, target) return testing.run_binary(BIN, work, args, env, target or db) end
 
 local SCRIPTS = {
   ["v1.lua"] = [[return { version = "1.0.0", description = "one",

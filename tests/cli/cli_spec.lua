@@ -7,7 +7,7 @@ local sys = require("n9e.sys")
 local BIN = assert(os.getenv("N9E_BIN"), "set N9E_BIN to the n9e-lua-migrate binary")
 local ROOT = assert(sys.realpath("."), "run from the repository root")
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local q = testing.shell_quote
 
 local work
 local function sh(cmd, env)

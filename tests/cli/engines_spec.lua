@@ -7,30 +7,16 @@ local sys = require("n9e.sys")
 local BIN = assert(os.getenv("N9E_BIN"), "set N9E_BIN to the n9e-lua-migrate binary")
 local ENGINE = testing.engine()
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local q = testing.shell_quote
 
 local work, db
 
-local function target_args()
-  local a = "--db " .. q(db.dsn)
-  if db.password_file then a = a .. " --password-file " .. q(db.password_file) end
-  return a
-end
+local function target_args() return testing.target_args(db) end
 
 --- Run the binary against the test database (or, with own_target, with
 --- only the arguments given); returns exit code (or 128+signal), stdout,
 --- stderr.
-local function mig(args, env, own_target)
-  local errf = work .. "/stderr.txt"
-  local p = io.popen(("cd %s && %s %s %s %s 2>%s"):format(q(work), env or "", q(BIN), args,
-                                                          own_target and "" or target_args(), q(errf)))
-  local out = p:read("a")
-  local _, how, code = p:close()
-  local f = io.open(errf)
-  local err = f:read("a")
-  f:close()
-  return how == "signal" and 128 + code or code, out, err
-end
+local function mig(args, env, own_target) return testing.run_binary(BIN, work, args, env, not own_target and db) end
 
 local function write(name, text)
   assert(sys.mkdir_p((work .. "/" .. name):match("^(.*)/")))

@@ -10,7 +10,7 @@ local BIN = assert(os.getenv("N9E_BIN"), "set N9E_BIN to the n9e-lua-migrate bin
 local ENGINE = testing.engine()
 local START = ENGINE == "sqlite" and "v7.0.0" or "v6.7.3"
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local q = testing.shell_quote
 
 local function mig(db, args, env)
   local target = "--db " .. q(db.dsn or ("sqlite:" .. db.path))
