@@ -136,18 +136,30 @@ function M.script_handle(conn, step, jv, touched, read_only, guard)
     end
   end
   h.tx = function(_, fn) return conn:tx(fn, h) end
+  -- the statements that may write, which a rewrite's second connection
+  -- would not see until the version commits
+  local writes = 0
+  for _, name in ipairs({ "exec", "exec_script" }) do
+    local f = h[name]
+    h[name] = function(...)
+      writes = writes + 1
+      return f(...)
+    end
+  end
   -- through h, so that its writes are journaled, counted and guarded; a
   -- plain writing step may overlap its writes with the mapping
   local writer
   if not read_only and (not jv or jv.held) and not (failpoint.armed and step) then
     writer = {
+      writes = function() return writes end,
+      in_transaction = function() return conn:in_transaction() end,
       send = function(sql, ...)
         if jv then jv:admit(sql) end
         conn:exec_send(sql, ...)
       end,
-      wait = function()
+      wait = function(rows)
         local n = conn:exec_wait()
-        if touched and n > 0 then touched.rows = touched.rows + n end
+        if touched and (rows or n) > 0 then touched.rows = touched.rows + (rows or n) end
         return n
       end,
     }
@@ -160,20 +172,14 @@ function M.script_handle(conn, step, jv, touched, read_only, guard)
         return rows
       end
     end
-    -- MySQL: the batches are read on a second connection while this one
-    -- writes.  It sees committed rows only, which are what this one sees
-    -- until the version's transaction writes something: not after.
-    if jv and jv.held and conn.dialect == "mysql" then
+    -- the batches are read on a second connection while this one writes.
+    -- It sees committed rows only, which are what this one sees until the
+    -- version's transaction writes something: not after (the journal
+    -- knows on MySQL; batch.open_reader asks PostgreSQL's transaction)
+    if conn.dialect == "postgres" or (jv and jv.held and conn.dialect == "mysql") then
       writer.open_reader = function()
-        if jv.wrote then return nil end
-        local ok, reader = pcall(conn.open_reader, conn)
-        if not ok then return nil end -- no second connection: read on this one
-        -- behind someone's DDL waiting for this connection's transaction,
-        -- it would wait for ever: it gives up soon, and the rewrite reads
-        -- on this connection
-        if pcall(reader.exec, reader, "SET SESSION lock_wait_timeout = 2") then return reader end
-        reader:close()
-        return nil
+        if jv and jv.wrote then return nil end
+        return require("migrate.batch").open_reader(conn)
       end
     end
   end

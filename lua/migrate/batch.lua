@@ -15,6 +15,7 @@
 --- prepared statement is reused.  `map` returns a table of the new values
 --- of `columns` (nil/false: leave the row), and may read `read` columns too.
 --- Returns { read = rows read, written = rows written, batches = reads }.
+local json = require("migrate.json")
 local log = require("migrate.log")
 local progress = require("migrate.progress")
 
@@ -47,11 +48,72 @@ end
 --- column refuses it (22001); numeric(p, s) rounds either way.
 local function base(t) return (t:gsub("%(%s*%d+%s*,?%s*%d*%s*%)", "")) end
 
---- The write statement for n rows.
-local function write_sql(db, spec, types, n)
+--- MySQL/MariaDB write a batch fastest as an INSERT ... ON DUPLICATE KEY
+--- UPDATE of its rows (a 1,000,000-row rewrite here: 7.3 s, against 13 s
+--- through UPDATE ... JOIN and 10.5 s for the server's own one UPDATE).
+--- It inserts a row that is gone, so each batch first locks its rows
+--- (lock_sql: SELECT ... FOR UPDATE, which reads the newest rows) and is
+--- written that way only when every one of them is there: then none can
+--- go before the write, and every row it meets is an existing one.  And
+--- only on a table where the INSERT half cannot fail or do more than the
+--- UPDATE would: InnoDB, no key other than the primary key on `key`, no
+--- foreign key or CHECK, no trigger (BEFORE INSERT would fire), and every
+--- column the rewrite does not write can be left out of an INSERT.
+local UPSERT_SHAPE = [[
+SELECT (SELECT ENGINE FROM information_schema.TABLES
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND TABLE_TYPE = 'BASE TABLE') AS engine,
+       (SELECT COUNT(*) FROM information_schema.TRIGGERS
+         WHERE EVENT_OBJECT_SCHEMA = DATABASE() AND EVENT_OBJECT_TABLE = ?) AS triggers,
+       (SELECT COUNT(*) FROM information_schema.TABLE_CONSTRAINTS
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND CONSTRAINT_TYPE <> 'PRIMARY KEY') AS constraints,
+       (SELECT COUNT(*) FROM information_schema.STATISTICS
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND NON_UNIQUE = 0 AND INDEX_NAME <> 'PRIMARY') AS uniques,
+       (SELECT GROUP_CONCAT(COLUMN_NAME) FROM information_schema.STATISTICS
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY') AS pk]]
+
+local function upsert_allowed(db, spec)
+  local t = spec.table
+  local shape = db:first(UPSERT_SHAPE, t, t, t, t, t)
+  if not shape or tostring(shape.engine):upper() ~= "INNODB" or tonumber(shape.triggers) ~= 0
+     or tonumber(shape.constraints) ~= 0 or tonumber(shape.uniques) ~= 0 or shape.pk ~= spec.key then
+    return false
+  end
+  local written = { [spec.key] = true }
+  for _, c in ipairs(spec.columns) do written[c] = true end
+  for _, c in ipairs(db:rows([[SELECT COLUMN_NAME AS name, IS_NULLABLE AS nullable, COLUMN_DEFAULT AS def,
+      EXTRA AS extra FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?]], t)) do
+    local extra = tostring(c.extra):lower()
+    local no_default = c.def == nil or c.def == require("n9e.db").null -- (DEFAULT NULL reads 'NULL')
+    if not written[c.name] and c.nullable ~= "YES" and no_default
+       and not extra:find("auto_increment", 1, true) and not extra:find("generated", 1, true) then
+      return false
+    end
+  end
+  return true
+end
+
+--- The statement that locks the n rows about to be written, and counts them.
+local function lock_sql(db, spec, n)
+  return ("SELECT COUNT(*) FROM %s WHERE %s IN (?%s) FOR UPDATE"):format(
+    db:quote_ident(spec.table), db:quote_ident(spec.key), string.rep(", ?", n - 1))
+end
+
+--- The write statement for n rows (upsert: MySQL's INSERT ... ON DUPLICATE
+--- KEY UPDATE, for rows that lock_sql found).
+local function write_sql(db, spec, types, n, upsert)
   local q = function(s) return db:quote_ident(s) end
   local t, k, cols = q(spec.table), q(spec.key), spec.columns
   local width = #cols + 1
+  if upsert then
+    local names, sets = { k }, {}
+    for i, c in ipairs(cols) do
+      names[#names + 1] = q(c)
+      sets[i] = ("%s = VALUES(%s)"):format(q(c), q(c))
+    end
+    local row = "(?" .. string.rep(", ?", width - 1) .. ")"
+    return ("INSERT INTO %s (%s) VALUES %s ON DUPLICATE KEY UPDATE %s"):format(
+      t, table.concat(names, ", "), string.rep(row .. ", ", n - 1) .. row, table.concat(sets, ", "))
+  end
   if db.dialect == "mysql" then
     local first = { "? AS " .. q("k") }
     for i = 1, #cols do first[#first + 1] = ("? AS %s"):format(q("c" .. i)) end
@@ -91,6 +153,54 @@ local function write_sql(db, spec, types, n)
     t, table.concat(sets, ", "), rows, t, k)
 end
 
+--- The session settings a second connection copies from the first, so a
+--- read there resolves the same tables and renders values the same way
+--- (a version may have run SET search_path or SET TimeZone before its
+--- rewrite).  Those of the transaction, the reader's own timeouts and the
+--- role (whose privileges are checked on the first connection) are left.
+local PG_SESSION_SETTINGS = [[
+SELECT name, pg_catalog.current_setting(name) AS value FROM pg_catalog.pg_settings
+ WHERE source = 'session' AND name NOT LIKE 'transaction%'
+   AND name NOT IN ('default_transaction_read_only', 'lock_timeout', 'statement_timeout', 'role',
+                    'session_authorization', 'plan_cache_mode')]]
+
+--- db:rewrite's second connection on db's target, for the reads ahead, or
+--- nil when it must not or cannot have one.  It sees committed rows only,
+--- so the caller offers it only while db's transaction has written
+--- nothing; on PostgreSQL that is checked here too (no transaction id yet,
+--- and no ACCESS EXCLUSIVE lock of its own that the reads would wait for).
+--- Behind someone's DDL that waits for db's transaction, a read there
+--- would wait for ever: it gives up after 2 s, and the rewrite reads on db.
+function M.open_reader(db)
+  local settings
+  if db.dialect == "postgres" then
+    local clean = db:scalar([[SELECT pg_catalog.txid_current_if_assigned() IS NULL AND NOT EXISTS (
+      SELECT 1 FROM pg_catalog.pg_locks WHERE pid = pg_catalog.pg_backend_pid()
+         AND locktype = 'relation' AND mode = 'AccessExclusiveLock')]])
+    if not clean then return nil end
+    settings = {}
+    for _, r in ipairs(db:rows(PG_SESSION_SETTINGS)) do settings[r.name] = r.value end
+    settings.lock_timeout = "2s"
+  elseif db.dialect == "mysql" then
+    settings = db:first("SELECT @@session.time_zone AS time_zone, @@session.sql_mode AS sql_mode")
+  else
+    return nil
+  end
+  local ok, reader = pcall(db.open_reader, db)
+  if not ok then return nil end -- no second connection: read on this one
+  local set
+  if db.dialect == "postgres" then
+    set = pcall(reader.exec, reader, [[SELECT pg_catalog.count(pg_catalog.set_config(key, value, false))
+      FROM pg_catalog.json_each_text(CAST(? AS json))]], json.encode(settings))
+  else
+    set = pcall(reader.exec, reader, "SET SESSION lock_wait_timeout = 2, time_zone = ?, sql_mode = ?",
+                settings.time_zone, settings.sql_mode)
+  end
+  if set then return reader end
+  reader:close()
+  return nil
+end
+
 --- Without a writer from the runner: each write runs at once.
 local function direct_writer(db)
   local count
@@ -100,15 +210,17 @@ local function direct_writer(db)
   }
 end
 
---- db:rewrite(spec [, writer]).  writer = { send(sql, ...), wait() ->
---- rows }: the write of batch k goes out with send, batch k+1 is mapped
+--- db:rewrite(spec [, writer]).  writer = { send(sql, ...), wait([rows])
+--- -> rows affected (rows: the rows the statement wrote, when the count
+--- says otherwise) }: the write of batch k goes out with send, batch k+1 is mapped
 --- while the server runs it, and wait collects it before the connection
 --- is used again (db:exec_send/exec_wait: libpq's asynchronous send,
 --- Connector/C's non-blocking API).  So the Lua work and the server's work
 --- overlap instead of adding up.  Optional, to overlap the reads too:
 --- send_rows(sql, ...) / wait_rows(rows written) -> rows (db:rows_send /
 --- rows_wait: a statement that writes one batch and reads the next), or
---- open_reader() -> a second connection for the reads, or nil.
+--- open_reader() -> a second connection for the reads, or nil (called
+--- once, before the rewrite's first write; M.open_reader makes one).
 function M.rewrite(db, spec, writer)
   writer = writer or direct_writer(db)
   local batch, types = valid_spec(db, spec)
@@ -128,11 +240,29 @@ function M.rewrite(db, spec, writer)
     table.concat(quoted, ", "), q(spec.table), where, q(spec.key), batch)
   local select_next = ("SELECT %s FROM %s WHERE %s > ?%s ORDER BY %s LIMIT %d"):format(
     table.concat(quoted, ", "), q(spec.table), q(spec.key), where, q(spec.key), batch)
-  local total = db:scalar(("SELECT COUNT(*) FROM %s WHERE 1 = 1%s"):format(q(spec.table), where),
-                          table.unpack(args))
-  local bar = progress.start(spec.table, tonumber(total))
-  local full_sql -- the statement of a full batch, built once
+  -- the total is for the progress bar and records: a whole scan of the
+  -- table (4 % of a 1,000,000-row rewrite), not made when nobody reads them
+  local total = (progress.mode ~= "off" or log.wanted("info"))
+    and db:scalar(("SELECT COUNT(*) FROM %s WHERE 1 = 1%s"):format(q(spec.table), where), table.unpack(args))
+    or nil
+  local bar = progress.start(spec.table, total and tonumber(total))
+  local full_sql = {} -- the statements of a full batch, built once
   local stats = { read = 0, written = 0, batches = 0 }
+  -- MySQL's upsert wants a transaction, which keeps the rows it locks
+  local upsert = db.dialect == "mysql" and writer.in_transaction and writer.in_transaction()
+    and upsert_allowed(db, spec)
+  stats.write = upsert and "upsert" or "update"
+  local width = #spec.columns + 1
+
+  -- whether every row of the batch's write is there, locked until the
+  -- version ends (lock_sql)
+  local function all_locked(params, n)
+    local keys = {}
+    for i = 1, n do keys[i] = params[(i - 1) * width + 1] end
+    local sql = n == batch and full_sql.lock or lock_sql(db, spec, n)
+    if n == batch then full_sql.lock = sql end
+    return math.tointeger(tonumber(db:scalar(sql, table.unpack(keys, 1, n)))) == n
+  end
   local key, columns, ncols, map = spec.key, spec.columns, #spec.columns, spec.map
   local in_flight = false
 
@@ -168,7 +298,9 @@ function M.rewrite(db, spec, writer)
     local kind = in_flight
     in_flight = false
     if kind == "rows" then return writer.wait_rows(written_by_flight) end
-    if kind then writer.wait() end
+    -- an upsert counts 2 for each row it changes (MySQL): its rows are n
+    if kind == "upsert" then writer.wait(written_by_flight)
+    elseif kind then writer.wait() end
     return nil
   end
 
@@ -180,15 +312,28 @@ function M.rewrite(db, spec, writer)
   end
 
   -- How the read of the next batch overlaps the write of the last:
-  --   PostgreSQL: in the same statement (WITH w AS (UPDATE ...) SELECT
-  --     ...: one snapshot, and the rows read are not the rows written), so
-  --     the server reads while the client maps;
-  --   MySQL: on a second connection, so the server works on both at once
-  --     (the runner offers it only while the version's transaction has
-  --     written nothing: the second connection sees committed rows only);
+  --   on a second connection (writer.open_reader, PostgreSQL and MySQL),
+  --     sent before the map and collected after it, so the server reads
+  --     while the client maps and the write of the last batch runs: the
+  --     connection that writes never waits for a read.  The runner offers
+  --     it only while the version's transaction has written nothing (the
+  --     second connection sees committed rows only), and it is opened once
+  --     the first batch is full (a table of one batch is not worth a
+  --     connection);
+  --   else on PostgreSQL in the write's own statement (WITH w AS (UPDATE
+  --     ...) SELECT ...: one snapshot, and the rows read are not the rows
+  --     written), so the server reads while the client maps;
   --   SQLite, or neither offered: one after the other.
-  local with_read = writer.send_rows ~= nil
-  local reader = not with_read and writer.open_reader and writer.open_reader()
+  local reader, with_read
+  local function read_on_one(why)
+    if why then
+      log.warn("convert.read_ahead", "reading ahead on a second connection failed; reading on one: "
+               .. tostring(why), { table = spec.table })
+    end
+    if reader then reader:close() end
+    reader = nil
+    with_read = writer.send_rows ~= nil
+  end
   -- the combined statement's text is this rewrite's own, so a later
   -- version that changes the table's shape never meets it prepared
   M.rewrites = (M.rewrites or 0) + 1
@@ -196,18 +341,27 @@ function M.rewrite(db, spec, writer)
 
   local function run()
     local list = read(db, select_first, table.unpack(args))
+    if #list == batch and writer.open_reader then reader = writer.open_reader() end
+    if not reader then read_on_one() end
     while #list > 0 do
-      local params, n = mapped(list) -- meanwhile the server writes the batch before
+      local ahead = reader and #list == batch
+      if ahead then
+        local ok, why = pcall(reader.rows_send, reader, select_next, list[#list][key], table.unpack(args))
+        if not ok then ahead = false; read_on_one(why) end
+      end
+      local writes = writer.writes and writer.writes()
+      local params, n = mapped(list) -- meanwhile the server writes the batch before, and reads ahead
       local following
-      if reader and #list == batch then -- so does this read
-        local ok, got = pcall(read, reader, select_next, list[#list][key], table.unpack(args))
-        if ok then
-          following = got
+      if ahead then
+        local ok, got = pcall(reader.rows_wait, reader)
+        if writes ~= (writer.writes and writer.writes()) then
+          -- map wrote on this connection, which the other one cannot see
+          -- yet: what it read may be stale, so it is read again here
+          read_on_one()
+        elseif ok then
+          following, stats.batches = got, stats.batches + 1
         else -- e.g. a lock wait behind someone's DDL: on with one connection
-          log.warn("convert.read_ahead", "reading ahead on a second connection failed; reading on one: "
-                   .. tostring(got), { table = spec.table })
-          reader:close()
-          reader = nil
+          read_on_one(got)
         end
       end
       following = settle() or following
@@ -215,12 +369,14 @@ function M.rewrite(db, spec, writer)
         following = #list == batch and read(db, select_next, list[#list][key], table.unpack(args)) or {}
       end
       if n > 0 then
+        local as_upsert = upsert and all_locked(params, n)
+        local kind = as_upsert and "upsert" or "update"
         local sql
         if n == batch then
-          full_sql = full_sql or write_sql(db, spec, types, batch)
-          sql = full_sql
+          full_sql[kind] = full_sql[kind] or write_sql(db, spec, types, batch, as_upsert)
+          sql = full_sql[kind]
         else
-          sql = write_sql(db, spec, types, n)
+          sql = write_sql(db, spec, types, n, as_upsert)
         end
         if with_read and #following == batch then
           local np = #params
@@ -231,7 +387,8 @@ function M.rewrite(db, spec, writer)
           in_flight, written_by_flight = "rows", n
         else
           writer.send(sql, table.unpack(params))
-          in_flight = true
+          in_flight = as_upsert and "upsert" or true
+          written_by_flight = n
         end
       end
       stats.read, stats.written = stats.read + #list, stats.written + n
@@ -253,7 +410,7 @@ function M.rewrite(db, spec, writer)
   end
 
   local ok, err = pcall(run)
-  if reader then reader:close() end
+  if reader then pcall(reader.close, reader) end
   -- the connection must be idle for what follows (the rollback, after a
   -- failure)
   if not ok and in_flight then pcall(settle) end

@@ -31,12 +31,20 @@ function methods.rewrite(self, spec)
   local writer = {
     send = function(sql, ...) self:exec_send(sql, ...) end,
     wait = function() return self:exec_wait() end,
+    in_transaction = function() return self:in_transaction() end,
   }
+  local batch = require("migrate.batch")
   if self.dialect == "postgres" then
     writer.send_rows = function(sql, ...) self:rows_send(sql, ...) end
     writer.wait_rows = function() return self:rows_wait() end
   end
-  return require("migrate.batch").rewrite(self, spec, writer)
+  -- a second connection sees what this one writes once it is committed:
+  -- outside a transaction at once, whatever map writes too (inside one,
+  -- the runner's handle counts map's writes; this connection cannot)
+  if not self:in_transaction() then
+    writer.open_reader = function() return batch.open_reader(self) end
+  end
+  return batch.rewrite(self, spec, writer)
 end
 
 --- db:first(sql, ...) -> first row or nil (the cursor is closed at once).

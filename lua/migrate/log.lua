@@ -16,13 +16,18 @@ local function iso(t)
 end
 M.iso = iso
 
+--- Whether a record of this level reaches anyone: stderr, the audit file
+--- or the sink.  Building one nobody reads cost 0.05 ms a call, a few
+--- calls per version.
+function M.wanted(level)
+  return clog.enabled(level) or M.sink ~= nil or clog.has_file()
+end
+
 local function emit(level, event, message, fields)
   local human = nil
   if clog.enabled(level) then
     human = ("n9e-lua-migrate: %s: %s"):format(level, message)
   end
-  -- nobody would read the record: building its JSON line cost 0.05 ms a
-  -- call, a few calls per version
   if not human and not M.sink and not clog.has_file() then return end
   local rec = { ts = iso(sys.now()), level = level, event = event, msg = message }
   for k, v in pairs(fields or {}) do

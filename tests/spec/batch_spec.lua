@@ -41,7 +41,7 @@ describe("db:rewrite on " .. testing.engine(), function()
         if r.doc == nil then return nil end -- a NULL reads as nil
         return { doc = r.doc .. "-" .. r.n * 2 }
       end }
-    assert.are.same({ read = 25, written = 22, batches = 7 }, stats)
+    assert.are.same({ read = 25, written = 22, batches = 7, write = "update" }, stats)
     for i = 2, 25 do assert.is_true(seen[i] > seen[i - 1]) end
     local got = rows()
     assert.are.equal("3|a1-2|1", got[1])
@@ -70,11 +70,11 @@ describe("db:rewrite on " .. testing.engine(), function()
 
   it("handles an empty table and a batch that the parameter limit shrinks", function()
     local stats = db:rewrite{ table = "jobs", key = "id", columns = { "doc" }, map = function() return {} end }
-    assert.are.same({ read = 0, written = 0, batches = 1 }, stats)
+    assert.are.same({ read = 0, written = 0, batches = 1, write = "update" }, stats)
     fill(3)
     stats = db:rewrite{ table = "jobs", key = "id", columns = { "doc" }, batch = 1000000000,
                         map = function(r) return { doc = "x" .. r.id } end }
-    assert.are.same({ read = 3, written = 3, batches = 1 }, stats)
+    assert.are.same({ read = 3, written = 3, batches = 1, write = "update" }, stats)
     assert.are.equal("x3", db:scalar("SELECT doc FROM jobs WHERE id = 3"))
   end)
 
@@ -102,11 +102,13 @@ describe("db:rewrite on " .. testing.engine(), function()
   it("reads ahead while it writes, and a map may query the database meanwhile", function()
     fill(25)
     require("migrate.history").ensure(db)
-    -- the sessions on this database while the map runs: 2 on MySQL while
-    -- a second connection reads ahead, which it may only do until the
-    -- version's transaction has written something
-    local SESSIONS = [[db.dialect == "mysql" and tonumber(db:scalar(
-      "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE()")) or 0]]
+    -- the sessions on this database while the map runs: 2 while a second
+    -- connection reads ahead, which it may only do until the version's
+    -- transaction has written something
+    local SESSIONS = [[(db.dialect == "mysql" and tonumber(db:scalar(
+      "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE()")))
+      or (db.dialect == "postgres" and tonumber(db:scalar(
+      "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"))) or 0]]
     local dir = testing.script_dir({
       ["v1.lua"] = [[return { version = "1.0.0", description = "rewrite only",
         up = function() end,
@@ -120,7 +122,7 @@ describe("db:rewrite on " .. testing.engine(), function()
                         local before = db:scalar("SELECT doc FROM jobs WHERE id = ?", r.id)
                         return { doc = "v1-" .. r.n .. "-" .. tostring(before) }
                       end }
-          assert(seen == (db.dialect == "mysql" and 2 or 0), "sessions while reading ahead: " .. seen)
+          assert(seen == (db.dialect == "sqlite" and 0 or 2), "sessions while reading ahead: " .. seen)
         end }]],
       ["v2.lua"] = [[return { version = "1.1.0", description = "write, then rewrite what was written",
         up = function() end,
@@ -132,7 +134,7 @@ describe("db:rewrite on " .. testing.engine(), function()
                         if r.n == 10 then seen = ]] .. SESSIONS .. [[ end
                         return { doc = "v2-" .. r.n }
                       end }
-          assert(seen == (db.dialect == "mysql" and 1 or 0), "sessions after a write: " .. seen)
+          assert(seen == (db.dialect == "sqlite" and 0 or 1), "sessions after a write: " .. seen)
         end }]],
     })
     local res = testing.migrate(db, { scripts = dir, to = "1.0.0" })
@@ -188,6 +190,160 @@ describe("db:rewrite on " .. testing.engine(), function()
       assert.are.equal(1, #warned)
       assert.are.equal("jobs", warned[1].table)
       for i, line in ipairs(rows()) do assert.are.equal(("%d|z%d|%d"):format(i * 3, i * 3, i), line) end
+    end)
+  end
+
+  if testing.engine() ~= "sqlite" then
+    it("reads ahead in the time zone the version set for its session", function()
+      require("migrate.history").ensure(db)
+      local pg = db.dialect == "postgres"
+      db:exec("CREATE TABLE stamps (id INTEGER PRIMARY KEY, at " .. (pg and "TIMESTAMPTZ" or "TIMESTAMP NULL")
+              .. ", doc VARCHAR(64))")
+      db:exec(pg and "SET TimeZone = 'UTC'" or "SET time_zone = '+00:00'")
+      for i = 1, 10 do db:exec("INSERT INTO stamps (id, at) VALUES (?, '2026-01-01 00:00:00')", i) end
+      local dir = testing.script_dir({
+        ["v1.lua"] = ([[return { version = "1.0.0", description = "in another time zone",
+          up = function(db) db:exec("%s") end,
+          convert = function(db)
+            db:rewrite{ table = "stamps", key = "id", columns = { "doc" }, read = { "at" }, batch = 3,
+                        map = function(r) return { doc = tostring(r.at) } end }
+          end }]]):format(pg and "SET TimeZone = 'Asia/Karachi'" or "SET time_zone = '+05:00'"),
+      })
+      local res = testing.migrate(db, { scripts = dir })
+      assert.are.equal(0, res.exit, res.message or (res.failed and res.failed.message))
+      local n = 0
+      for r in db:query("SELECT id, doc FROM stamps ORDER BY id") do
+        n = n + 1
+        assert.matches("^2026%-01%-01 05:00:00", r.doc, 1, false, "row " .. r.id)
+      end
+      assert.are.equal(10, n)
+    end)
+  end
+
+  if testing.engine() ~= "sqlite" then
+    it("reads on one connection once map has written, which the second one cannot see", function()
+      fill(10)
+      require("migrate.history").ensure(db)
+      local dir = testing.script_dir({
+        ["v1.lua"] = [[return { version = "1.0.0", description = "map writes ahead",
+          up = function() end,
+          convert = function(db)
+            db:rewrite{ table = "jobs", key = "id", columns = { "doc" }, batch = 3,
+              map = function(r)
+                if r.id == 3 then db:exec("UPDATE jobs SET doc = 'changed' WHERE id = 21") end
+                return { doc = tostring(r.doc) .. "+" }
+              end }
+          end }]],
+      })
+      local res = testing.migrate(db, { scripts = dir })
+      assert.are.equal(0, res.exit, res.message or (res.failed and res.failed.message))
+      assert.are.equal("changed+", db:scalar("SELECT doc FROM jobs WHERE id = 21"))
+      assert.are.equal("a8+", db:scalar("SELECT doc FROM jobs WHERE id = 24"))
+    end)
+  end
+
+  if testing.engine() == "mysql" then
+    it("writes MySQL batches as upserts only where nothing can tell, and never brings a row back", function()
+      fill(10)
+      require("migrate.history").ensure(db)
+      -- tables where the INSERT half of an upsert would fail or do more
+      db:exec("CREATE TABLE strict_jobs (id INTEGER PRIMARY KEY, doc VARCHAR(200), must INTEGER NOT NULL)")
+      db:exec("CREATE TABLE named_jobs (id INTEGER PRIMARY KEY, doc VARCHAR(200), name VARCHAR(20) UNIQUE)")
+      db:exec("CREATE TABLE watched_jobs (id INTEGER PRIMARY KEY, doc VARCHAR(200))")
+      db:exec("CREATE TABLE inserts_seen (n INTEGER)")
+      db:exec("CREATE TRIGGER watched_insert BEFORE INSERT ON watched_jobs FOR EACH ROW INSERT INTO inserts_seen VALUES (1)")
+      for i = 1, 7 do
+        db:exec("INSERT INTO strict_jobs VALUES (?, ?, ?)", i, "s" .. i, i)
+        db:exec("INSERT INTO named_jobs VALUES (?, ?, ?)", i, "n" .. i, "name" .. i)
+        db:exec("INSERT INTO watched_jobs VALUES (?, ?)", i, "w" .. i)
+      end
+      db:exec("DELETE FROM inserts_seen")
+      local dir = testing.script_dir({
+        ["v1.lua"] = [[return { version = "1.0.0", description = "upserts",
+          up = function() end,
+          convert = function(db)
+            local st = db:rewrite{ table = "jobs", key = "id", columns = { "doc" }, batch = 3,
+              map = function(r)
+                -- gone before its batch is written: the batch is an UPDATE
+                if r.id == 3 then db:exec("DELETE FROM jobs WHERE id = 6") end
+                return { doc = "u" .. r.id }
+              end }
+            assert(st.write == "upsert", "jobs: " .. st.write)
+            for _, t in ipairs({ "strict_jobs", "named_jobs", "watched_jobs" }) do
+              st = db:rewrite{ table = t, key = "id", columns = { "doc" }, batch = 3,
+                               map = function(r) return { doc = "u" .. r.id } end }
+              assert(st.write == "update", t .. ": " .. st.write)
+              assert(st.written == 7, t .. ": " .. st.written)
+            end
+          end }]],
+      })
+      local res = testing.migrate(db, { scripts = dir })
+      assert.are.equal(0, res.exit, res.message or (res.failed and res.failed.message))
+      local got = rows()
+      assert.are.equal(9, #got)
+      assert.are.equal("3|u3|1", got[1])
+      assert.are.equal("9|u9|3", got[2]) -- 6 stays deleted
+      assert.are.equal("30|u30|10", got[9])
+      for _, t in ipairs({ "strict_jobs", "named_jobs", "watched_jobs" }) do
+        assert.are.equal("u1,u2,u3,u4,u5,u6,u7", db:scalar("SELECT GROUP_CONCAT(doc ORDER BY id) FROM " .. t))
+      end
+      assert.are.equal(0, math.tointeger(tonumber(db:scalar("SELECT COUNT(*) FROM inserts_seen"))))
+      -- the step log counts rows, not the upsert's 2 for each
+      assert.are.equal(9 + 1 + 21, math.tointeger(tonumber(db:scalar(
+        "SELECT rows_touched FROM n9e_migrate_steps WHERE version = '1.0.0' AND step = 'convert'"))))
+    end)
+  end
+
+  if testing.engine() == "postgres" then
+    it("reads ahead in the version's session settings, and not behind the version's own lock", function()
+      fill(10)
+      require("migrate.history").ensure(db)
+      db:exec("DROP SCHEMA IF EXISTS n9e_other CASCADE")
+      db:exec("CREATE SCHEMA n9e_other")
+      db:exec("CREATE TABLE n9e_other.jobs (id INTEGER PRIMARY KEY, doc VARCHAR(200), n INTEGER)")
+      for i = 1, 10 do db:exec("INSERT INTO n9e_other.jobs VALUES (?, ?, ?)", i * 3, "other" .. i, i) end
+      local sessions = [[tonumber(db:scalar(
+        "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"))]]
+      local dir = testing.script_dir({
+        -- the second connection must read n9e_other.jobs too
+        ["v1.lua"] = [[return { version = "1.0.0", description = "another schema first",
+          up = function(db) db:exec("SET search_path TO n9e_other, public") end,
+          convert = function(db)
+            local seen = 0
+            db:rewrite{ table = "jobs", key = "id", columns = { "doc" }, batch = 3,
+                        map = function(r)
+                          if r.id == 15 then seen = ]] .. sessions .. [[ end
+                          return { doc = "v1-" .. r.doc }
+                        end }
+            assert(seen == 2, "sessions while reading ahead: " .. seen)
+          end }]],
+        -- its reads would wait for this lock until they gave up
+        ["v2.lua"] = [[return { version = "1.1.0", description = "locked",
+          up = function(db) db:exec("LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE") end,
+          convert = function(db)
+            local seen = 0
+            db:rewrite{ table = "jobs", key = "id", columns = { "doc" }, batch = 3,
+                        map = function(r)
+                          if r.id == 15 then seen = ]] .. sessions .. [[ end
+                          return { doc = "v2-" .. r.doc }
+                        end }
+            assert(seen == 1, "sessions under the version's lock: " .. seen)
+          end }]],
+      })
+      local warned = 0
+      log.sink = function(rec) if rec.event == "convert.read_ahead" then warned = warned + 1 end end
+      local res = testing.migrate(db, { scripts = dir })
+      log.sink = nil
+      assert.are.equal(0, res.exit, res.message or (res.failed and res.failed.message))
+      assert.are.equal(0, warned)
+      local i = 0
+      for r in db:query("SELECT id, doc FROM n9e_other.jobs ORDER BY id") do
+        i = i + 1
+        assert.are.equal(("%d|v2-v1-other%d"):format(i * 3, i), r.id .. "|" .. r.doc)
+      end
+      assert.are.equal(10, i)
+      assert.are.equal("a1", db:scalar("SELECT doc FROM public.jobs WHERE id = 3"))
+      db:exec("DROP SCHEMA n9e_other CASCADE")
     end)
   end
 
