@@ -258,6 +258,9 @@ describe("db:rewrite on " .. testing.engine(), function()
         db:exec("INSERT INTO watched_jobs VALUES (?, ?)", i, "w" .. i)
       end
       db:exec("DELETE FROM inserts_seen")
+      -- MariaDB checks a JSON column with json_valid: an upsert checks it too
+      db:exec("CREATE TABLE json_jobs (id INTEGER PRIMARY KEY, doc JSON)")
+      for i = 1, 4 do db:exec("INSERT INTO json_jobs VALUES (?, ?)", i, '{"a": 1}') end
       local dir = testing.script_dir({
         ["v1.lua"] = [[return { version = "1.0.0", description = "upserts",
           up = function() end,
@@ -269,6 +272,9 @@ describe("db:rewrite on " .. testing.engine(), function()
                 return { doc = "u" .. r.id }
               end }
             assert(st.write == "upsert", "jobs: " .. st.write)
+            st = db:rewrite{ table = "json_jobs", key = "id", columns = { "doc" }, batch = 3,
+                             map = function(r) return { doc = '{"alpha": ' .. r.id .. '}' } end }
+            assert(st.write == "upsert", "json_jobs: " .. st.write)
             for _, t in ipairs({ "strict_jobs", "named_jobs", "watched_jobs" }) do
               st = db:rewrite{ table = t, key = "id", columns = { "doc" }, batch = 3,
                                map = function(r) return { doc = "u" .. r.id } end }
@@ -288,8 +294,9 @@ describe("db:rewrite on " .. testing.engine(), function()
         assert.are.equal("u1,u2,u3,u4,u5,u6,u7", db:scalar("SELECT GROUP_CONCAT(doc ORDER BY id) FROM " .. t))
       end
       assert.are.equal(0, math.tointeger(tonumber(db:scalar("SELECT COUNT(*) FROM inserts_seen"))))
+      assert.are.equal('{"alpha": 4}', db:scalar("SELECT doc FROM json_jobs WHERE id = 4"))
       -- the step log counts rows, not the upsert's 2 for each
-      assert.are.equal(9 + 1 + 21, math.tointeger(tonumber(db:scalar(
+      assert.are.equal(9 + 1 + 4 + 21, math.tointeger(tonumber(db:scalar(
         "SELECT rows_touched FROM n9e_migrate_steps WHERE version = '1.0.0' AND step = 'convert'"))))
     end)
   end
