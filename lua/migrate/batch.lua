@@ -10,11 +10,14 @@
 --- written back with ONE statement per batch:
 ---   PostgreSQL  UPDATE t SET c = v.c FROM (VALUES (...), ...) AS v(k, c) WHERE t.key = v.k
 ---   SQLite      the same with VALUES' column1, column2 ...
----   MySQL       UPDATE t JOIN (SELECT ? AS k, ? AS c UNION ALL SELECT ...) v ON t.key = v.k SET t.c = v.c
+---   MySQL       INSERT INTO t (k, c) VALUES (...), ... ON DUPLICATE KEY UPDATE c = VALUES(c)
+---               where that is safe (upsert_allowed, all_locked), else
+---               UPDATE t JOIN (SELECT ? AS k, ? AS c UNION ALL SELECT ...) v ON t.key = v.k SET t.c = v.c
 --- A full batch always has the same statement text, so the driver's
 --- prepared statement is reused.  `map` returns a table of the new values
 --- of `columns` (nil/false: leave the row), and may read `read` columns too.
---- Returns { read = rows read, written = rows written, batches = reads }.
+--- Returns { read = rows read, written = rows written, batches = reads,
+--- write = "upsert" | "update" }.
 local json = require("migrate.json")
 local log = require("migrate.log")
 local progress = require("migrate.progress")
@@ -354,6 +357,32 @@ function M.rewrite(db, spec, writer)
   M.rewrites = (M.rewrites or 0) + 1
   local combined_prefix = ("/* n9e rewrite %d */ WITH n9e_written AS ("):format(M.rewrites)
 
+  -- the write of one batch; following: the batch after it, read already,
+  -- when the write may read the one after that (PostgreSQL, one connection)
+  local function send_write(params, n, following)
+    local as_upsert = upsert and all_locked(params, n)
+    local kind = as_upsert and "upsert" or "update"
+    local sql
+    if n == batch then
+      full_sql[kind] = full_sql[kind] or write_sql(db, spec, types, batch, as_upsert)
+      sql = full_sql[kind]
+    else
+      sql = write_sql(db, spec, types, n, as_upsert)
+    end
+    if with_read and following and #following == batch then
+      local np = #params
+      params[np + 1] = following[#following][key]
+      for i = 1, #args do params[np + 1 + i] = args[i] end
+      stats.batches = stats.batches + 1
+      writer.send_rows(combined_prefix .. sql .. ") " .. select_next, table.unpack(params))
+      in_flight, written_by_flight = "rows", n
+    else
+      writer.send(sql, table.unpack(params))
+      in_flight = as_upsert and "upsert" or true
+      written_by_flight = n
+    end
+  end
+
   local function run()
     local list = read(db, select_first, table.unpack(args))
     if #list == batch and writer.open_reader then reader = writer.open_reader() end
@@ -366,45 +395,29 @@ function M.rewrite(db, spec, writer)
       end
       local writes = writer.writes and writer.writes()
       local params, n = mapped(list) -- meanwhile the server writes the batch before, and reads ahead
-      local following
+      -- map wrote on this connection, which the other one cannot see yet:
+      -- what it read ahead may be stale
+      local stale = writes ~= (writer.writes and writer.writes())
+      local following = settle()
       if ahead then
+        -- the write goes first: the rows read ahead become Lua tables
+        -- while the server writes
+        if n > 0 then send_write(params, n) end
         local ok, got = pcall(reader.rows_wait, reader)
-        if writes ~= (writer.writes and writer.writes()) then
-          -- map wrote on this connection, which the other one cannot see
-          -- yet: what it read may be stale, so it is read again here
+        if stale then
           read_on_one()
         elseif ok then
           following, stats.batches = got, stats.batches + 1
         else -- e.g. a lock wait behind someone's DDL: on with one connection
           read_on_one(got)
         end
-      end
-      following = settle() or following
-      if not following then
-        following = #list == batch and read(db, select_next, list[#list][key], table.unpack(args)) or {}
-      end
-      if n > 0 then
-        local as_upsert = upsert and all_locked(params, n)
-        local kind = as_upsert and "upsert" or "update"
-        local sql
-        if n == batch then
-          full_sql[kind] = full_sql[kind] or write_sql(db, spec, types, batch, as_upsert)
-          sql = full_sql[kind]
-        else
-          sql = write_sql(db, spec, types, n, as_upsert)
+        -- (read here, it finishes the write first, for settle)
+        following = following or read(db, select_next, list[#list][key], table.unpack(args))
+      else
+        if not following then
+          following = #list == batch and read(db, select_next, list[#list][key], table.unpack(args)) or {}
         end
-        if with_read and #following == batch then
-          local np = #params
-          params[np + 1] = following[#following][key]
-          for i = 1, #args do params[np + 1 + i] = args[i] end
-          stats.batches = stats.batches + 1
-          writer.send_rows(combined_prefix .. sql .. ") " .. select_next, table.unpack(params))
-          in_flight, written_by_flight = "rows", n
-        else
-          writer.send(sql, table.unpack(params))
-          in_flight = as_upsert and "upsert" or true
-          written_by_flight = n
-        end
+        if n > 0 then send_write(params, n, following) end
       end
       stats.read, stats.written = stats.read + #list, stats.written + n
       bar:update(stats.read)
