@@ -52,8 +52,9 @@ end
 local function base(t) return (t:gsub("%(%s*%d+%s*,?%s*%d*%s*%)", "")) end
 
 --- MySQL/MariaDB write a batch fastest as an INSERT ... ON DUPLICATE KEY
---- UPDATE of its rows (a 1,000,000-row rewrite here: 7.3 s, against 13 s
---- through UPDATE ... JOIN and 10.5 s for the server's own one UPDATE).
+--- UPDATE of its rows (a 1,000,000-row rewrite here: 7.3 s, 10.7 s with
+--- the lock below, against 13 s through UPDATE ... JOIN and 10.5 to 12 s
+--- for the server's own one UPDATE).
 --- It inserts a row that is gone, so each batch first locks its key range
 --- (lock_sql: SELECT ... FOR UPDATE, which reads the newest rows) and is
 --- written that way only when every one of its rows is there: then none
