@@ -173,13 +173,14 @@ end
 --- The session settings a second connection copies from the first, so a
 --- read there resolves the same tables and renders values the same way
 --- (a version may have run SET search_path or SET TimeZone before its
---- rewrite).  Those of the transaction, the reader's own timeouts and the
---- role (whose privileges are checked on the first connection) are left.
+--- rewrite), statement_timeout among them.  Those of the transaction, the
+--- reader's own lock_timeout and the role (whose privileges are checked on
+--- the first connection) are left.
 local PG_SESSION_SETTINGS = [[
 SELECT name, pg_catalog.current_setting(name) AS value FROM pg_catalog.pg_settings
  WHERE source = 'session' AND name NOT LIKE 'transaction%'
-   AND name NOT IN ('default_transaction_read_only', 'lock_timeout', 'statement_timeout', 'role',
-                    'session_authorization', 'plan_cache_mode')]]
+   AND name NOT IN ('default_transaction_read_only', 'lock_timeout', 'role', 'session_authorization',
+                    'plan_cache_mode')]]
 
 --- db:rewrite's second connection on db's target, for the reads ahead, or
 --- nil when it must not or cannot have one.  It sees committed rows only,
