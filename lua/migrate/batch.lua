@@ -22,6 +22,8 @@ local json = require("migrate.json")
 local log = require("migrate.log")
 local progress = require("migrate.progress")
 
+local NULL = require("n9e.db").null
+
 local M = {}
 
 M.DEFAULT_BATCH = 2000
@@ -99,7 +101,7 @@ local function upsert_allowed(db, spec)
   for _, c in ipairs(db:rows([[SELECT COLUMN_NAME AS name, IS_NULLABLE AS nullable, COLUMN_DEFAULT AS def,
       EXTRA AS extra FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?]], t)) do
     local extra = tostring(c.extra):lower()
-    local no_default = c.def == nil or c.def == require("n9e.db").null -- (DEFAULT NULL reads 'NULL')
+    local no_default = c.def == nil or c.def == NULL -- (DEFAULT NULL reads 'NULL')
     if not written[c.name] and c.nullable ~= "YES" and no_default
        and not extra:find("auto_increment", 1, true) and not extra:find("generated", 1, true) then
       return false
@@ -270,7 +272,8 @@ function M.rewrite(db, spec, writer)
   local upsert = db.dialect == "mysql" and writer.in_transaction and writer.in_transaction()
     and select(2, pcall(upsert_allowed, db, spec)) == true
   stats.write = upsert and "upsert" or "update"
-  local width = #spec.columns + 1
+  local key, columns, ncols, map = spec.key, spec.columns, #spec.columns, spec.map
+  local width = ncols + 1 -- parameters a row: the key, then columns
 
   -- whether every row of the batch's write is there, locked until the
   -- version ends (lock_sql); the keys come in order, as the batch was read
@@ -283,7 +286,6 @@ function M.rewrite(db, spec, writer)
     end
     return true
   end
-  local key, columns, ncols, map = spec.key, spec.columns, #spec.columns, spec.map
   local in_flight = false
 
   -- the parameters of the write for one batch, and how many rows it changes
@@ -330,6 +332,8 @@ function M.rewrite(db, spec, writer)
     stats.batches = stats.batches + 1
     return conn:rows(sql, ...)
   end
+  -- the batch after list, read on this connection
+  local function read_after(list) return read(db, select_next, list[#list][key], table.unpack(args)) end
 
   -- How the read of the next batch overlaps the write of the last:
   --   on a second connection (writer.open_reader, PostgreSQL and MySQL),
@@ -414,10 +418,10 @@ function M.rewrite(db, spec, writer)
           read_on_one(got)
         end
         -- (read here, it finishes the write first, for settle)
-        following = following or read(db, select_next, list[#list][key], table.unpack(args))
+        following = following or read_after(list)
       else
         if not following then
-          following = #list == batch and read(db, select_next, list[#list][key], table.unpack(args)) or {}
+          following = #list == batch and read_after(list) or {}
         end
         if n > 0 then send_write(params, n, following) end
       end

@@ -24,11 +24,8 @@ function M.wanted(level)
 end
 
 local function emit(level, event, message, fields)
-  local human = nil
-  if clog.enabled(level) then
-    human = ("n9e-lua-migrate: %s: %s"):format(level, message)
-  end
-  if not human and not M.sink and not clog.has_file() then return end
+  if not M.wanted(level) then return end
+  local human = clog.enabled(level) and ("n9e-lua-migrate: %s: %s"):format(level, message) or nil
   local rec = { ts = iso(sys.now()), level = level, event = event, msg = message }
   for k, v in pairs(fields or {}) do
     if rec[k] == nil then rec[k] = v end

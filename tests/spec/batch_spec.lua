@@ -31,6 +31,13 @@ end)
 
 after_each(function() getmetatable(db).__close(db) end)
 
+-- Lua of a script: the sessions on the test database, 2 while a second
+-- connection reads ahead (0 on SQLite)
+local SESSIONS = [[(db.dialect == "mysql" and tonumber(db:scalar(
+  "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE()")))
+  or (db.dialect == "postgres" and tonumber(db:scalar(
+  "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"))) or 0]]
+
 describe("db:rewrite on " .. testing.engine(), function()
   it("rewrites every row through map, batch by batch in key order, skipping rows map leaves", function()
     fill(25)
@@ -102,13 +109,8 @@ describe("db:rewrite on " .. testing.engine(), function()
   it("reads ahead while it writes, and a map may query the database meanwhile", function()
     fill(25)
     require("migrate.history").ensure(db)
-    -- the sessions on this database while the map runs: 2 while a second
-    -- connection reads ahead, which it may only do until the version's
-    -- transaction has written something
-    local SESSIONS = [[(db.dialect == "mysql" and tonumber(db:scalar(
-      "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE()")))
-      or (db.dialect == "postgres" and tonumber(db:scalar(
-      "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"))) or 0]]
+    -- the sessions while the map runs: a second connection may read ahead
+    -- only until the version's transaction has written something
     local dir = testing.script_dir({
       ["v1.lua"] = [[return { version = "1.0.0", description = "rewrite only",
         up = function() end,
@@ -309,33 +311,26 @@ describe("db:rewrite on " .. testing.engine(), function()
       db:exec("CREATE SCHEMA n9e_other")
       db:exec("CREATE TABLE n9e_other.jobs (id INTEGER PRIMARY KEY, doc VARCHAR(200), n INTEGER)")
       for i = 1, 10 do db:exec("INSERT INTO n9e_other.jobs VALUES (?, ?, ?)", i * 3, "other" .. i, i) end
-      local sessions = [[tonumber(db:scalar(
-        "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"))]]
+      -- a version whose up runs up_sql, then rewrites jobs.doc to
+      -- prefix .. doc, and checks the sessions seen in the middle
+      local function version(v, description, up_sql, prefix, sessions)
+        return ([[return { version = %q, description = %q,
+          up = function(db) db:exec(%q) end,
+          convert = function(db)
+            local seen = 0
+            db:rewrite{ table = "jobs", key = "id", columns = { "doc" }, batch = 3,
+                        map = function(r)
+                          if r.id == 15 then seen = ]] .. SESSIONS .. [[ end
+                          return { doc = %q .. r.doc }
+                        end }
+            assert(seen == %d, %q .. seen)
+          end }]]):format(v, description, up_sql, prefix, sessions, description .. ": sessions ")
+      end
       local dir = testing.script_dir({
         -- the second connection must read n9e_other.jobs too
-        ["v1.lua"] = [[return { version = "1.0.0", description = "another schema first",
-          up = function(db) db:exec("SET search_path TO n9e_other, public") end,
-          convert = function(db)
-            local seen = 0
-            db:rewrite{ table = "jobs", key = "id", columns = { "doc" }, batch = 3,
-                        map = function(r)
-                          if r.id == 15 then seen = ]] .. sessions .. [[ end
-                          return { doc = "v1-" .. r.doc }
-                        end }
-            assert(seen == 2, "sessions while reading ahead: " .. seen)
-          end }]],
+        ["v1.lua"] = version("1.0.0", "another schema first", "SET search_path TO n9e_other, public", "v1-", 2),
         -- its reads would wait for this lock until they gave up
-        ["v2.lua"] = [[return { version = "1.1.0", description = "locked",
-          up = function(db) db:exec("LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE") end,
-          convert = function(db)
-            local seen = 0
-            db:rewrite{ table = "jobs", key = "id", columns = { "doc" }, batch = 3,
-                        map = function(r)
-                          if r.id == 15 then seen = ]] .. sessions .. [[ end
-                          return { doc = "v2-" .. r.doc }
-                        end }
-            assert(seen == 1, "sessions under the version's lock: " .. seen)
-          end }]],
+        ["v2.lua"] = version("1.1.0", "locked", "LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE", "v2-", 1),
       })
       local warned = 0
       log.sink = function(rec) if rec.event == "convert.read_ahead" then warned = warned + 1 end end
