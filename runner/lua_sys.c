@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
@@ -93,23 +94,36 @@ static int sys_monotonic(lua_State *L)
     return 1;
 }
 
+/* The host and the user are read once per process: every history row
+ * names them, and getpwuid reads /etc/passwd (through NSS) each time, 200
+ * times in a run of 200 versions.  Once, not lazily by hand: serve's
+ * threads each run Lua. */
+static char host_name[256], user_name[256];
+static pthread_once_t identity_once = PTHREAD_ONCE_INIT;
+
+static void read_identity(void)
+{
+    if (gethostname(host_name, sizeof host_name) != 0 || !host_name[0])
+        snprintf(host_name, sizeof host_name, "unknown");
+    host_name[sizeof host_name - 1] = '\0';
+    struct passwd *pw = getpwuid(geteuid());
+    if (pw && pw->pw_name && pw->pw_name[0])
+        snprintf(user_name, sizeof user_name, "%s", pw->pw_name);
+    else
+        snprintf(user_name, sizeof user_name, "uid:%d", (int)geteuid());
+}
+
 static int sys_hostname(lua_State *L)
 {
-    char buf[256];
-    if (gethostname(buf, sizeof buf) != 0)
-        snprintf(buf, sizeof buf, "unknown");
-    buf[sizeof buf - 1] = '\0';
-    lua_pushstring(L, buf);
+    pthread_once(&identity_once, read_identity);
+    lua_pushstring(L, host_name);
     return 1;
 }
 
 static int sys_username(lua_State *L)
 {
-    struct passwd *pw = getpwuid(geteuid());
-    if (pw && pw->pw_name)
-        lua_pushstring(L, pw->pw_name);
-    else
-        lua_pushfstring(L, "uid:%d", (int)geteuid());
+    pthread_once(&identity_once, read_identity);
+    lua_pushstring(L, user_name);
     return 1;
 }
 

@@ -96,8 +96,24 @@ function M.tokens(s, from, to)
   return toks
 end
 
+-- The lock-impact check reads a statement up to four times (the dry run,
+-- then the run's guard as it is sent): the tokens of recent statements
+-- are kept, short ones only (a token takes about 100 bytes).  No caller
+-- changes a token list.
+local recent, recent_n = {}, 0
+local RECENT_MAX, RECENT_LEN = 1024, 4096
+
 --- The tokens of a statement's text, comments and string contents blanked.
-function M.of(sql) return M.tokens(M.blank(sql)) end
+function M.of(sql)
+  local toks = recent[sql]
+  if toks then return toks end
+  toks = M.tokens(M.blank(sql))
+  if #sql <= RECENT_LEN then
+    if recent_n >= RECENT_MAX then recent, recent_n = {}, 0 end
+    recent[sql], recent_n = toks, recent_n + 1
+  end
+  return toks
+end
 
 --- Whether t is the word w, or one of the words given (upper case).
 function M.word(t, ...)
