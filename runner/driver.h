@@ -41,6 +41,7 @@ typedef struct {
 typedef struct {
     char sqlstate[6]; /* "" when the engine has none */
     int code;         /* engine-native code (sqlite extended code, ...) */
+    int unsent;       /* exec_batch: refused before anything was sent */
     char message[1024];
 } db_error;
 
@@ -93,9 +94,11 @@ typedef struct db_driver {
     int (*exec_script)(db_conn *c, const char *sql, db_error *err);
     /* n statements with bound parameters in one round trip, in order; the
      * first failure stops the rest and is reported, *failed = its index.
-     * Transaction control may be among them.  NULL where the client has
-     * no pipeline (lua_db.c then runs them one by one). */
-    int (*exec_batch)(db_conn *c, const db_stmt *stmts, int n, int *failed, db_error *err);
+     * Transaction control may be among them.  *last_affected (when not
+     * NULL): the rows the last statement changed.  NULL where the client
+     * has no pipeline (lua_db.c then runs them one by one). */
+    int (*exec_batch)(db_conn *c, const db_stmt *stmts, int n, int *failed, int64_t *last_affected,
+                      db_error *err);
 
     /* Streaming cursor: rows are produced one at a time, never buffered
      * whole.  next() returns DB_OK (row ready), DB_DONE or DB_ERR. */

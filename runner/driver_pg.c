@@ -1053,13 +1053,15 @@ static int pg_query_wait(db_conn *c, db_cursor **out, db_error *err)
  * the first failure goes to err.  A COMMIT answered ROLLBACK (the
  * transaction had failed) is a failure, as in pg_commit.  Returns 0 when
  * the connection broke. */
-static int drain_one(PGconn *pg, int is_commit, int *rc, db_error *err)
+static int drain_one(PGconn *pg, int is_commit, int64_t *affected, int *rc, db_error *err)
 {
     PGresult *res;
     int any = 0;
     while ((res = PQgetResult(pg)) != NULL) {
         any = 1;
         ExecStatusType st = PQresultStatus(res);
+        if (affected && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK))
+            *affected = strtoll(PQcmdTuples(res), NULL, 10); /* "" (no count) reads as 0 */
         if (*rc == DB_OK && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
             *rc = DB_ERR;
             fail_res(pg, res, err);
@@ -1084,15 +1086,20 @@ static int is_word_sql(const char *sql, const char *word)
  * server skips the rest up to the Sync (PGRES_PIPELINE_ABORTED).  The
  * statement cache works as for exec; a statement's prepare travels in the
  * same pipeline, its result read before the statement's. */
-static int pg_exec_batch(db_conn *c, const db_stmt *st, int n, int *failed, db_error *err)
+static int pg_exec_batch(db_conn *c, const db_stmt *st, int n, int *failed, int64_t *last_affected,
+                         db_error *err)
 {
     *failed = -1;
+    if (last_affected)
+        *last_affected = 0;
     if (c->pending) {
         set_err(err, "", "a statement sent earlier has not been waited for");
+        err->unsent = 1;
         return DB_ERR;
     }
     if (n > 64) {
         set_err(err, "", "too many statements in one batch");
+        err->unsent = 1;
         return DB_ERR;
     }
     /* what can be refused here is refused before anything is sent: a
@@ -1102,10 +1109,12 @@ static int pg_exec_batch(db_conn *c, const db_stmt *st, int n, int *failed, db_e
         if (!st[i].sql) {
             set_err(err, "", "no SQL given");
             *failed = i;
+            err->unsent = 1;
             return DB_ERR;
         }
         if (rewrite_placeholders(st[i].sql, std_strings(c->pg), &rw, err) != DB_OK) {
             *failed = i;
+            err->unsent = 1;
             return DB_ERR;
         }
         free(rw.sql);
@@ -1115,6 +1124,7 @@ static int pg_exec_batch(db_conn *c, const db_stmt *st, int n, int *failed, db_e
                      rw.nparams, st[i].nparams);
             set_err(err, "08P01", msg);
             *failed = i;
+            err->unsent = 1;
             return DB_ERR;
         }
     }
@@ -1139,14 +1149,14 @@ static int pg_exec_batch(db_conn *c, const db_stmt *st, int n, int *failed, db_e
         if (is_word_sql(st[i].sql, "COMMIT") || is_word_sql(st[i].sql, "BEGIN") ||
             is_word_sql(st[i].sql, "ROLLBACK"))
             c->ro_savepoints = 0; /* as pg_commit, pg_begin and pg_rollback do */
-        if (prepared[i] && !drain_one(c->pg, 0, &rc, err)) {
+        if (prepared[i] && !drain_one(c->pg, 0, NULL, &rc, err)) {
             if (rc == DB_OK)
                 rc = fail_res(c->pg, NULL, err);
             *failed = i;
             synced = 0;
             break;
         }
-        if (!drain_one(c->pg, is_word_sql(st[i].sql, "COMMIT"), &rc, err)) {
+        if (!drain_one(c->pg, is_word_sql(st[i].sql, "COMMIT"), i == n - 1 ? last_affected : NULL, &rc, err)) {
             if (rc == DB_OK)
                 rc = fail_res(c->pg, NULL, err);
             *failed = *failed < 0 ? i : *failed;

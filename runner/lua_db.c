@@ -63,6 +63,16 @@ typedef struct {
     int ready;              /* 0, 1: ready_affected, 2: ready_cursor */
     int64_t ready_affected;
     db_cursor *ready_cursor;
+    /* exec_batch_deferred: a batch (the runner's records of a version and
+     * its COMMIT) that goes out in front of the next statement, in the
+     * same round trip where the driver pipelines (exec), or on its own
+     * before any other call.  Registry {batch, label}, or LUA_NOREF. */
+    int deferred_ref;
+    /* its failure, raised again by every later call but unlock (which
+     * ends the run): the statement that followed it never ran, and what
+     * came next would run outside the transaction the failure ended.
+     * Registry error, or LUA_NOREF. */
+    int failed_ref;
 } conn_ud;
 
 struct cursor_ud {
@@ -106,7 +116,7 @@ static int error_tostring(lua_State *L)
 /* Raise the engine error as a structured table.  The SQL is cut to a short
  * excerpt: it helps locate the statement, and values never appear in it
  * because they are bound. */
-static int raise_db(lua_State *L, const db_driver *drv, const db_error *e, const char *sql)
+static void push_db_error(lua_State *L, const db_driver *drv, const db_error *e, const char *sql)
 {
     lua_createtable(L, 0, 7);
     lua_pushstring(L, e->message);
@@ -131,6 +141,11 @@ static int raise_db(lua_State *L, const db_driver *drv, const db_error *e, const
     luaL_where(L, 1);
     lua_setfield(L, -2, "where");
     luaL_setmetatable(L, ERROR_MT);
+}
+
+static int raise_db(lua_State *L, const db_driver *drv, const db_error *e, const char *sql)
+{
+    push_db_error(L, drv, e, sql);
     return lua_error(L);
 }
 
@@ -246,18 +261,87 @@ static void settle_sent(lua_State *L, conn_ud *c, int discard)
     forget_sent(L, c);
 }
 
+/* The failure of a deferred batch, raised again (see failed_ref). */
+static void check_failed(lua_State *L, conn_ud *c)
+{
+    if (c->failed_ref == LUA_NOREF)
+        return;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, c->failed_ref);
+    lua_error(L);
+}
+
+static db_stmt *prepare_batch(lua_State *L, int idx, int *n_out);
+static int execute_batch(conn_ud *c, const db_stmt *stmts, int n, int *failed, const char **failed_sql,
+                         int64_t *last_affected, db_error *err);
+
+/* Raise the failure of a deferred batch, its label first, and keep it for
+ * every later call. */
+static int raise_deferred(lua_State *L, conn_ud *c, const db_error *err, const char *sql, const char *label)
+{
+    push_db_error(L, c->drv, err, sql);
+    lua_getfield(L, -1, "message");
+    lua_pushfstring(L, "%s: %s", label ? label : "a deferred batch", lua_tostring(L, -1));
+    lua_setfield(L, -3, "message");
+    lua_pop(L, 1);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "deferred");
+    lua_pushvalue(L, -1);
+    c->failed_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return lua_error(L);
+}
+
+/* Push the deferred batch's table and its label (still deferred). */
+static void push_deferred(lua_State *L, conn_ud *c)
+{
+    lua_rawgeti(L, LUA_REGISTRYINDEX, c->deferred_ref);
+    lua_rawgeti(L, -1, 1);
+    lua_rawgeti(L, -2, 2);
+    lua_remove(L, -3);
+}
+
+/* It is on its way: no longer c's (its values stay on the stack). */
+static void forget_deferred(lua_State *L, conn_ud *c)
+{
+    luaL_unref(L, LUA_REGISTRYINDEX, c->deferred_ref);
+    c->deferred_ref = LUA_NOREF;
+}
+
+/* Send the deferred batch on its own, if there is one. */
+static void flush_deferred(lua_State *L, conn_ud *c)
+{
+    if (c->deferred_ref == LUA_NOREF)
+        return;
+    int top = lua_gettop(L);
+    push_deferred(L, c);
+    int n;
+    db_stmt *stmts = prepare_batch(L, top + 1, &n);
+    forget_deferred(L, c);
+    db_error err = {0};
+    int failed;
+    const char *failed_sql;
+    if (execute_batch(c, stmts, n, &failed, &failed_sql, NULL, &err) != DB_OK)
+        raise_deferred(L, c, &err, failed_sql, lua_tostring(L, top + 2));
+    lua_settop(L, top);
+}
+
 static conn_ud *check_idle(lua_State *L, int i)
 {
     conn_ud *c = check_conn(L, i);
+    check_failed(L, c);
     settle_sent(L, c, 0);
+    flush_deferred(L, c);
     return c;
 }
 
+/* A rollback drops what was sent and not waited for, but not a deferred
+ * batch: that is the end of what came before (a version that made it). */
 static conn_ud *check_discarding(lua_State *L, int i)
 {
     conn_ud *c = check_conn(L, i);
+    check_failed(L, c);
     settle_sent(L, c, 1);
     drop_ready(c);
+    flush_deferred(L, c);
     return c;
 }
 
@@ -293,6 +377,10 @@ static void conn_release(lua_State *L, conn_ud *c)
         dsn_free(&c->target); /* zeroes the password */
     c->has_target = 0;
     forget_sent(L, c);
+    luaL_unref(L, LUA_REGISTRYINDEX, c->deferred_ref);
+    c->deferred_ref = LUA_NOREF;
+    luaL_unref(L, LUA_REGISTRYINDEX, c->failed_ref);
+    c->failed_ref = LUA_NOREF;
     c->pending = 0;
     c->sent_rows = 0;
     if (c->sent_cursor) {
@@ -378,9 +466,16 @@ static db_value *bind_arguments(lua_State *L, int *n)
 }
 
 /* db:exec(sql, ...) -> rows affected */
+static int exec_after_deferred(lua_State *L, conn_ud *c);
+
 static int conn_exec(lua_State *L)
 {
-    conn_ud *c = check_idle(L, 1);
+    conn_ud *c = check_conn(L, 1);
+    check_failed(L, c);
+    settle_sent(L, c, 0);
+    if (c->deferred_ref != LUA_NOREF && c->drv->exec_batch)
+        return exec_after_deferred(L, c);
+    flush_deferred(L, c);
     const char *sql = luaL_checkstring(L, 2);
     int n;
     db_value *vals = bind_arguments(L, &n);
@@ -397,6 +492,71 @@ static int conn_exec(lua_State *L)
     return 1;
 }
 
+/* The statements of the batch table at idx (see exec_batch), checked and
+ * bound; what they point into stays on the stack above idx.  Raises on a
+ * malformed batch, before anything is sent. */
+static db_stmt *prepare_batch(lua_State *L, int idx, int *n_out)
+{
+    int n = (int)luaL_len(L, idx);
+    if (n < 1 || n > 64)
+        luaL_error(L, "exec_batch: wants 1 to 64 statements");
+    db_stmt *stmts = lua_newuserdatauv(L, sizeof(db_stmt) * (size_t)n, 0);
+    int total = 0;
+    for (int i = 0; i < n; i++) {
+        if (lua_geti(L, idx, i + 1) != LUA_TTABLE)
+            luaL_error(L, "exec_batch: statement %d is not a table", i + 1);
+        lua_getfield(L, -1, "n");
+        int count = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : (int)luaL_len(L, -2);
+        lua_pop(L, 1);
+        if (count < 1 || count - 1 > MAX_PARAMS)
+            luaL_error(L, "exec_batch: statement %d has no SQL or too many values", i + 1);
+        stmts[i].nparams = count - 1;
+        total += count - 1;
+        lua_pop(L, 1);
+    }
+    db_value *vals = lua_newuserdatauv(L, sizeof(db_value) * (size_t)(total > 0 ? total : 1), 0);
+    luaL_checkstack(L, total + n + 8, "exec_batch: too many values");
+    int used = 0;
+    for (int i = 0; i < n; i++) {
+        lua_geti(L, idx, i + 1);
+        int item = lua_gettop(L);
+        for (int k = 1; k <= stmts[i].nparams + 1; k++)
+            lua_geti(L, item, k); /* kept on the stack: strings stay alive */
+        lua_remove(L, item);
+        int sql_at = lua_gettop(L) - stmts[i].nparams;
+        stmts[i].sql = lua_type(L, sql_at) == LUA_TSTRING ? lua_tostring(L, sql_at) : NULL;
+        if (!stmts[i].sql)
+            luaL_error(L, "exec_batch: statement %d has no SQL", i + 1);
+        collect_params(L, sql_at + 1, stmts[i].nparams, vals + used);
+        stmts[i].params = vals + used;
+        used += stmts[i].nparams;
+    }
+    *n_out = n;
+    return stmts;
+}
+
+/* Run prepared statements: in one pipeline where the driver has one, one
+ * by one otherwise.  On failure *failed is the failed statement's index
+ * and *failed_sql its SQL.  Raises nothing. */
+static int execute_batch(conn_ud *c, const db_stmt *stmts, int n, int *failed, const char **failed_sql,
+                         int64_t *last_affected, db_error *err)
+{
+    *failed = -1;
+    int rc = DB_OK;
+    if (c->drv->exec_batch) {
+        rc = c->drv->exec_batch(c->conn, stmts, n, failed, last_affected, err);
+    } else {
+        for (int i = 0; i < n && rc == DB_OK; i++) {
+            rc = c->drv->exec(c->conn, stmts[i].sql, stmts[i].params, stmts[i].nparams,
+                              i == n - 1 ? last_affected : NULL, err);
+            if (rc != DB_OK)
+                *failed = i;
+        }
+    }
+    *failed_sql = *failed >= 0 && *failed < n ? stmts[*failed].sql : NULL;
+    return rc;
+}
+
 /* db:exec_batch{{sql, v1, ..., n = N}, ...}: the statements in order, in
  * one round trip where the driver can (PostgreSQL's pipeline), one by one
  * otherwise; the first failure raises, naming its statement.  n, when
@@ -407,55 +567,103 @@ static int conn_exec_batch(lua_State *L)
     conn_ud *c = check_idle(L, 1);
     luaL_checktype(L, 2, LUA_TTABLE);
     lua_settop(L, 2);
-    int n = (int)luaL_len(L, 2);
-    if (n < 1 || n > 64)
-        return luaL_argerror(L, 2, "wants 1 to 64 statements");
-    db_stmt *stmts = lua_newuserdatauv(L, sizeof(db_stmt) * (size_t)n, 0); /* index 3 */
-    int total = 0;
-    for (int i = 0; i < n; i++) {
-        if (lua_geti(L, 2, i + 1) != LUA_TTABLE)
-            return luaL_error(L, "exec_batch: statement %d is not a table", i + 1);
-        lua_getfield(L, -1, "n");
-        int count = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : (int)luaL_len(L, -2);
-        lua_pop(L, 1);
-        if (count < 1 || count - 1 > MAX_PARAMS)
-            return luaL_error(L, "exec_batch: statement %d has no SQL or too many values", i + 1);
-        stmts[i].nparams = count - 1;
-        total += count - 1;
-        lua_pop(L, 1);
-    }
-    db_value *vals = lua_newuserdatauv(L, sizeof(db_value) * (size_t)(total > 0 ? total : 1), 0);
-    luaL_checkstack(L, total + n + 8, "exec_batch: too many values");
-    int used = 0;
-    for (int i = 0; i < n; i++) {
-        lua_geti(L, 2, i + 1);
-        int item = lua_gettop(L);
-        for (int k = 1; k <= stmts[i].nparams + 1; k++)
-            lua_geti(L, item, k); /* kept on the stack: strings stay alive */
-        lua_remove(L, item);
-        int sql_at = lua_gettop(L) - stmts[i].nparams;
-        stmts[i].sql = lua_tostring(L, sql_at);
-        if (!stmts[i].sql)
-            return luaL_error(L, "exec_batch: statement %d has no SQL", i + 1);
-        collect_params(L, sql_at + 1, stmts[i].nparams, vals + used);
-        stmts[i].params = vals + used;
-        used += stmts[i].nparams;
-    }
+    int n;
+    db_stmt *stmts = prepare_batch(L, 2, &n);
     db_error err = {0};
-    int failed = -1;
-    int rc = DB_OK;
-    if (c->drv->exec_batch) {
-        rc = c->drv->exec_batch(c->conn, stmts, n, &failed, &err);
-    } else {
-        for (int i = 0; i < n && rc == DB_OK; i++) {
-            rc = c->drv->exec(c->conn, stmts[i].sql, stmts[i].params, stmts[i].nparams, NULL, &err);
-            if (rc != DB_OK)
-                failed = i;
-        }
-    }
-    if (rc != DB_OK)
-        return raise_db(L, c->drv, &err, failed >= 0 && failed < n ? stmts[failed].sql : NULL);
+    int failed;
+    const char *failed_sql;
+    if (execute_batch(c, stmts, n, &failed, &failed_sql, NULL, &err) != DB_OK)
+        return raise_db(L, c->drv, &err, failed_sql);
     return 0;
+}
+
+/* db:exec_batch_deferred(batch, label): the batch goes out in front of the
+ * next statement, in its round trip when that is an exec and the driver
+ * pipelines, else on its own before the next call.  The runner ends each
+ * PostgreSQL version so (its records, COMMIT, BEGIN): one round trip
+ * fewer per version.  Its failure raises at that call, the label first
+ * ("the records of version 7.0.1: ..."), and at every call after. */
+static int conn_exec_batch_deferred(lua_State *L)
+{
+    conn_ud *c = check_idle(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    const char *label = luaL_checkstring(L, 3);
+    lua_settop(L, 3);
+    if (luaL_len(L, 2) > 63) /* one more goes with it */
+        return luaL_argerror(L, 2, "wants 1 to 63 statements");
+    int n;
+    prepare_batch(L, 2, &n); /* a malformed batch raises now, not at the next call */
+    lua_settop(L, 3);
+    lua_createtable(L, 2, 0);
+    lua_pushvalue(L, 2);
+    lua_rawseti(L, -2, 1);
+    lua_pushstring(L, label);
+    lua_rawseti(L, -2, 2);
+    c->deferred_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+/* db:flush(): send a deferred batch now (its failure raises). */
+static int conn_flush(lua_State *L)
+{
+    check_idle(L, 1);
+    return 0;
+}
+
+/* exec with a deferred batch in front, in one pipeline: the batch's
+ * statements, then this one.  A failure in the batch is the batch's
+ * (raise_deferred); this statement then never ran.  Everything that can
+ * raise is done before the batch leaves c, so it is never lost; where the
+ * driver refused the lot before sending (err.unsent), it stays deferred. */
+static int exec_after_deferred(lua_State *L, conn_ud *c)
+{
+    luaL_checkstring(L, 2);
+    int nargs;
+    bind_arguments(L, &nargs); /* the values are checked here, as exec would */
+    lua_settop(L, 2 + nargs);
+    int was_in_tx = c->drv->in_transaction(c->conn);
+    push_deferred(L, c);
+    int label = lua_gettop(L), batch = label - 1;
+    int nd = (int)luaL_len(L, batch);
+    lua_createtable(L, nd + 1, 0);
+    int all = lua_gettop(L);
+    for (int i = 1; i <= nd; i++) {
+        lua_geti(L, batch, i);
+        lua_rawseti(L, all, i);
+    }
+    lua_createtable(L, nargs + 1, 1);
+    for (int k = 0; k <= nargs; k++) {
+        lua_pushvalue(L, 2 + k);
+        lua_rawseti(L, -2, k + 1);
+    }
+    lua_pushinteger(L, nargs + 1);
+    lua_setfield(L, -2, "n");
+    lua_rawseti(L, all, nd + 1);
+    int n;
+    db_stmt *stmts = prepare_batch(L, all, &n);
+    int ref = c->deferred_ref;
+    c->deferred_ref = LUA_NOREF; /* sent from here on; ref is put back if it was not */
+    db_error err = {0};
+    int failed;
+    const char *failed_sql;
+    int64_t affected = 0;
+    if (execute_batch(c, stmts, n, &failed, &failed_sql, &affected, &err) != DB_OK) {
+        if (err.unsent && failed >= nd) {
+            c->deferred_ref = ref;
+            return raise_db(L, c->drv, &err, lua_tostring(L, 2));
+        }
+        luaL_unref(L, LUA_REGISTRYINDEX, ref);
+        if (failed >= 0 && failed < nd)
+            return raise_deferred(L, c, &err, failed_sql, lua_tostring(L, label));
+        return raise_db(L, c->drv, &err, lua_tostring(L, 2));
+    }
+    luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    if (was_in_tx && !c->drv->in_transaction(c->conn)) {
+        ended_runner_tx(&err);
+        return raise_db(L, c->drv, &err, lua_tostring(L, 2));
+    }
+    lua_pushinteger(L, (lua_Integer)affected);
+    return 1;
 }
 
 /* The sending half of exec_send and rows_send: the statement goes out,
@@ -592,8 +800,11 @@ static int cursor_fetch(lua_State *L)
         lua_pushnil(L); /* exhausted: keep answering nil */
         return 1;
     }
-    if (cu->owner)
+    if (cu->owner) {
+        check_failed(L, cu->owner);
         settle_sent(L, cu->owner, 0);
+        flush_deferred(L, cu->owner);
+    }
     db_error err = {0};
     int rc = cu->drv->next(cu->cur, &err);
     if (rc == DB_DONE) {
@@ -825,9 +1036,14 @@ static int conn_lock(lua_State *L)
     return checked(L, c, rc, &err);
 }
 
+/* Unlock ends a run, also one that a deferred batch failed: it rolls back
+ * whatever is open, so the connection may be used again after it. */
 static int conn_unlock(lua_State *L)
 {
-    conn_ud *c = check_idle(L, 1);
+    conn_ud *c = check_conn(L, 1);
+    luaL_unref(L, LUA_REGISTRYINDEX, c->failed_ref);
+    c->failed_ref = LUA_NOREF;
+    check_idle(L, 1);
     db_error err = {0};
     return checked(L, c, c->drv->unlock(c->conn, luaL_checkstring(L, 2), &err), &err);
 }
@@ -1207,6 +1423,8 @@ static conn_ud *new_conn(lua_State *L)
     conn_ud *c = lua_newuserdatauv(L, sizeof *c, 0);
     memset(c, 0, sizeof *c);
     c->sent_ref = LUA_NOREF;
+    c->deferred_ref = LUA_NOREF;
+    c->failed_ref = LUA_NOREF;
     luaL_setmetatable(L, CONN_MT);
     return c;
 }
@@ -1272,6 +1490,8 @@ static int db_open(lua_State *L)
 static int conn_open_reader(lua_State *L)
 {
     conn_ud *c = check_conn(L, 1);
+    check_failed(L, c);
+    flush_deferred(L, c); /* the reader reads what is committed */
     if (!c->conn || !c->has_target)
         return luaL_error(L, "open_reader: the connection is closed");
     conn_ud *r = new_conn(L);
@@ -1324,6 +1544,8 @@ int luaopen_n9e_db(lua_State *L)
         {"commit", conn_commit},
         {"exec", conn_exec},
         {"exec_batch", conn_exec_batch},
+        {"exec_batch_deferred", conn_exec_batch_deferred},
+        {"flush", conn_flush},
         {"exec_script", conn_exec_script},
         {"exec_send", conn_exec_send},
         {"exec_wait", conn_exec_wait},

@@ -650,12 +650,19 @@ function M.run(conn, scripts, opts)
       res.applied[#res.applied + 1] = info
       res.current = s.version
       if not lock_is_tx and not mysql then -- commit each version; the lock stays
-        -- the version's records, COMMIT and the next BEGIN in one round trip
+        -- the version's records, COMMIT and the next BEGIN in one round
+        -- trip, which the next version's first statement shares: its
+        -- failure raises there and at every call after (lua_db.c).  Sent
+        -- at once where a failpoint may kill the run after this version.
         local batch = plan.batch or {}
         plan.batch = nil
         batch[#batch + 1] = { "COMMIT" }
         batch[#batch + 1] = { "BEGIN" }
-        conn:exec_batch(batch)
+        if failpoint.armed then
+          conn:exec_batch(batch)
+        else
+          conn:exec_batch_deferred(batch, "the records of version " .. s.version)
+        end
       end
       failpoint.hit("after_version", s.version)
     end

@@ -633,8 +633,10 @@ static void test_exec_batch(void **state)
     db_value p1[2] = {v_int(1), v_text("one")}, p2[2] = {v_int(2), v_text("two")};
     db_value p3[2] = {v_int(3), v_text("three")};
     db_stmt ok[] = {{"BEGIN", NULL, 0}, {ins, p1, 2}, {ins, p2, 2}, {ins, p3, 2}, {"COMMIT", NULL, 0}};
-    assert_int_equal(D->exec_batch(f->c, ok, 5, &failed, &err), DB_OK);
+    int64_t last = -1;
+    assert_int_equal(D->exec_batch(f->c, ok, 5, &failed, &last, &err), DB_OK);
     assert_int_equal(failed, -1);
+    assert_int_equal(last, 0); /* COMMIT's count */
     assert_int_equal(D->in_transaction(f->c), 0);
     assert_int_equal(scalar(f->c, "SELECT count(*) FROM b"), 3);
     assert_int_equal(prepared_statements(f->c), 1); /* prepared along at its second sighting */
@@ -642,7 +644,7 @@ static void test_exec_batch(void **state)
     db_value p4[2] = {v_int(4), v_text("four")}, dup[2] = {v_int(1), v_text("again")};
     db_stmt bad[] = {{"BEGIN", NULL, 0}, {ins, p4, 2}, {ins, dup, 2}, {"INSERT INTO b VALUES (5, 'x')", NULL, 0},
                      {"COMMIT", NULL, 0}};
-    assert_int_equal(D->exec_batch(f->c, bad, 5, &failed, &err), DB_ERR);
+    assert_int_equal(D->exec_batch(f->c, bad, 5, &failed, NULL, &err), DB_ERR);
     assert_int_equal(failed, 2);
     assert_string_equal(err.sqlstate, "23505");
     assert_int_equal(D->in_transaction(f->c), 1); /* the caller rolls back */
@@ -652,18 +654,23 @@ static void test_exec_batch(void **state)
     xexec(f->c, "BEGIN");
     assert_int_equal(D->exec(f->c, "SELECT 1/0", NULL, 0, NULL, &err), DB_ERR);
     db_stmt commit[] = {{"COMMIT", NULL, 0}};
-    assert_int_equal(D->exec_batch(f->c, commit, 1, &failed, &err), DB_ERR);
+    assert_int_equal(D->exec_batch(f->c, commit, 1, &failed, NULL, &err), DB_ERR);
     assert_int_equal(failed, 0);
     assert_string_equal(err.sqlstate, "25P02");
     assert_int_equal(D->in_transaction(f->c), 0);
     /* a placeholder count that does not match: refused before anything is sent */
     db_stmt wrong[] = {{"INSERT INTO b VALUES (6, 'y')", NULL, 0}, {ins, p4, 1}};
-    assert_int_equal(D->exec_batch(f->c, wrong, 2, &failed, &err), DB_ERR);
+    assert_int_equal(D->exec_batch(f->c, wrong, 2, &failed, NULL, &err), DB_ERR);
     assert_int_equal(failed, 1);
     assert_int_equal(scalar(f->c, "SELECT count(*) FROM b"), 3); /* the first was not sent either */
     /* and the connection is usable afterwards */
     assert_int_equal(D->exec(f->c, ins, p4, 2, NULL, &err), DB_OK);
     assert_int_equal(scalar(f->c, "SELECT count(*) FROM b"), 4);
+    /* the last statement's count: what an exec sent behind a deferred batch returns */
+    db_stmt upd[] = {{"BEGIN", NULL, 0}, {"UPDATE b SET v = v || '+' WHERE id < 4", NULL, 0}};
+    assert_int_equal(D->exec_batch(f->c, upd, 2, &failed, &last, &err), DB_OK);
+    assert_int_equal(last, 3);
+    assert_int_equal(D->rollback(f->c, &err), DB_OK);
 }
 
 static void test_exec_send_and_wait(void **state)

@@ -236,6 +236,35 @@ describe("apply protocol", function()
   end)
 
   if ENGINE == "postgres" then
+    -- each version's records and COMMIT go out with the next version's
+    -- first statement (db:exec_batch_deferred): a COMMIT that fails there
+    -- (a deferred constraint) must fail the run, and nothing after it may
+    -- run, even where a script swallows the error
+    local DEFERRED_DUP = script("1.0.0", [[up = function(db)
+        db:exec("CREATE TABLE d1 (id INTEGER, CONSTRAINT d1_u UNIQUE (id) DEFERRABLE INITIALLY DEFERRED)")
+        db:exec("INSERT INTO d1 (id) VALUES (1), (1)")
+      end]])
+    local SWALLOWS = script("1.1.0", [[up = function(db)
+        pcall(db.exec, db, "CREATE TABLE d2 (id INTEGER)")
+        pcall(db.exec, db, "CREATE TABLE d3 (id INTEGER)")
+      end]])
+
+    for _, case in ipairs({ { "the next version's first statement", { ["a.lua"] = DEFERRED_DUP, ["b.lua"] = SWALLOWS } },
+                            { "the run's last commit", { ["a.lua"] = DEFERRED_DUP } } }) do
+      it("fails the run when a version's COMMIT fails, sent with " .. case[1], function()
+        with(case[2], function(db, dir)
+          local ok, err = pcall(testing.migrate, db, { scripts = dir })
+          assert.is_false(ok)
+          assert.matches("^the records of version 1%.0%.0: duplicate key", err.message)
+          assert.are.equal("23505", err.sqlstate)
+          assert.are.equal("COMMIT", err.sql)
+          for _, t in ipairs({ "d1", "d2", "d3" }) do assert.is_false(db:table_exists(t), t) end
+          assert.are.equal(0, db:scalar("SELECT count(*) FROM n9e_migrate_history WHERE kind = 'migrate'"))
+          assert.is_false(db:lock_held(apply.LOCK_KEY))
+        end)
+      end)
+    end
+
     local CONCURRENT = script("1.1.0", [[transaction = false,
       up = function(db)
         db:exec("CREATE INDEX CONCURRENTLY a_v_idx ON a (v)")

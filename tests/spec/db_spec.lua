@@ -202,6 +202,46 @@ describe("db object (" .. ENGINE .. ")", function()
     assert.has_error(function() db:exec_batch({ { "SELECT ?" } }) end)
   end)
 
+  it("sends a deferred batch in front of the next exec (one round trip on PostgreSQL), or of any other call",
+     function()
+    db:begin()
+    db:exec_batch_deferred({ { "INSERT INTO t (n, name) VALUES (?, ?)", 1, "a" }, { "COMMIT" }, { "BEGIN" } },
+                           "the records of x")
+    assert.are.equal(1, db:exec("UPDATE t SET name = ? WHERE n = ?", "b", 1)) -- its own count
+    db:rollback() -- undoes the UPDATE only: the INSERT was committed in front of it
+    assert.are.equal("a", db:scalar("SELECT name FROM t WHERE n = 1"))
+    db:begin()
+    db:exec_batch_deferred({ { "INSERT INTO t (n, name) VALUES (?, ?)", 2, "c" }, { "COMMIT" } }, "the records of y")
+    assert.are.equal("c", db:scalar("SELECT name FROM t WHERE n = 2"))
+    assert.is_false(db:in_transaction())
+    -- a statement refused before anything is sent (a placeholder without
+    -- its value): the batch in front of it is not lost
+    db:begin()
+    db:exec_batch_deferred({ { "INSERT INTO t (n, name) VALUES (?, ?)", 4, "kept" }, { "COMMIT" } }, "the records of w")
+    assert.has_error(function() db:exec("INSERT INTO t (n, name) VALUES (?, ?)", 5) end)
+    assert.are.equal("kept", db:scalar("SELECT name FROM t WHERE n = 4"))
+    assert.is_false(db:in_transaction())
+    -- its failure raises with its label; the statement behind it never
+    -- runs, and every call after raises it again, until unlock
+    db:exec("INSERT INTO t (id, n) VALUES (100, 9)")
+    db:begin()
+    db:exec_batch_deferred({ { "INSERT INTO t (id, n) VALUES (?, ?)", 100, 9 }, { "COMMIT" } }, "the records of z")
+    local ok, err = pcall(db.exec, db, "INSERT INTO t (n, name) VALUES (?, ?)", 3, "never")
+    assert.is_false(ok)
+    assert.is_true(dbmod.is_error(err))
+    assert.matches("^the records of z: ", err.message)
+    assert.matches("INSERT INTO t %(id, n%)", err.sql)
+    assert.is_true(err.deferred)
+    local again = select(2, pcall(db.scalar, db, "SELECT 1"))
+    assert.are.equal(err.message, again.message)
+    again = select(2, pcall(db.rollback, db))
+    assert.are.equal(err.message, again.message)
+    db:unlock("n9e-test-never-taken")
+    if db:in_transaction() then db:rollback() end
+    assert.are.equal(0, math.tointeger(tonumber(db:scalar("SELECT COUNT(*) FROM t WHERE name = 'never'"))))
+    assert.has_error(function() db:exec_batch_deferred({}, "empty") end)
+  end)
+
   it("reports a sent statement's failure at the wait, or at the next call, and rolls back past it", function()
     db:exec("INSERT INTO t (id, n) VALUES (1, 1)")
     db:begin()
