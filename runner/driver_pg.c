@@ -1779,15 +1779,18 @@ static int pg_catalog(db_conn *c, db_catalog_kind kind, const char *table, db_cu
                       db_error *err)
 {
     db_value arg = {.type = DBV_TEXT, .s = table ? table : "", .len = table ? strlen(table) : 0};
+    /* one table's listing is a few rows: read whole, one round trip
+     * instead of a cursor's three (DECLARE, FETCH, CLOSE); scripts ask
+     * table_exists and friends often.  The whole schema's stays a cursor. */
     switch (kind) {
     case DB_CATALOG_TABLES:
-        return table ? pg_query(c, CATALOG_TABLES_ONE, &arg, 1, out, err)
+        return table ? pg_query_whole(c, CATALOG_TABLES_ONE, &arg, 1, out, err)
                      : pg_query(c, CATALOG_TABLES_ALL, NULL, 0, out, err);
     case DB_CATALOG_COLUMNS:
-        return table ? pg_query(c, CATALOG_COLUMNS_ONE, &arg, 1, out, err)
+        return table ? pg_query_whole(c, CATALOG_COLUMNS_ONE, &arg, 1, out, err)
                      : pg_query(c, CATALOG_COLUMNS_ALL, NULL, 0, out, err);
     case DB_CATALOG_INDEXES:
-        return table ? pg_query(c, CATALOG_INDEXES_ONE, &arg, 1, out, err)
+        return table ? pg_query_whole(c, CATALOG_INDEXES_ONE, &arg, 1, out, err)
                      : pg_query(c, CATALOG_INDEXES_ALL, NULL, 0, out, err);
     }
     *out = NULL;
