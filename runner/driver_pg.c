@@ -76,6 +76,11 @@ struct db_conn {
     stmt_slot stmts[STMT_SLOTS];
     int next_slot;        /* round-robin replacement */
     uint64_t stmt_seq;    /* names prepared statements uniquely */
+    /* the last key pg_lock took and how often: unlock releases that many
+     * holds and stops, where asking once more would only make the server
+     * log "you don't own a lock" (other keys: until the server says no) */
+    char *held_key;
+    int held;
 };
 
 struct db_cursor {
@@ -781,6 +786,7 @@ static void pg_close(db_conn *c)
     for (int i = 0; i < STMT_SLOTS; i++)
         forget_slot(&c->stmts[i]);
     free(c->version);
+    free(c->held_key);
     free(c);
 }
 
@@ -1591,6 +1597,20 @@ static void sleep_for(double s)
         ;
 }
 
+static void note_hold(db_conn *c, const char *key)
+{
+    if (c->held_key && !strcmp(c->held_key, key)) {
+        c->held++;
+        return;
+    }
+    char *copy = strdup(key);
+    if (!copy) /* unlock then asks until the server says no, as for any key */
+        return;
+    free(c->held_key);
+    c->held_key = copy;
+    c->held = 1;
+}
+
 /* Poll pg_try_advisory_lock rather than block in pg_advisory_lock: the
  * timeout is then ours, with no statement_timeout juggling, and a wait
  * never leaves a half-acquired lock behind. */
@@ -1604,6 +1624,8 @@ static int pg_lock(db_conn *c, const char *key, double timeout_s, db_error *err)
     double delay = 0.020;
     for (;;) {
         int got = key_call(c, "SELECT pg_catalog.pg_try_advisory_lock(" LOCK_KEY ")", key, err);
+        if (got > 0)
+            note_hold(c, key);
         if (got != 0)
             return got > 0 ? DB_OK : DB_ERR;
         double left = deadline - monotonic_now();
@@ -1634,7 +1656,9 @@ static int pg_lock_held(db_conn *c, const char *key, db_error *err)
 
 /* Like the SQLite driver (whose lock is the transaction), unlock ends any
  * transaction still open; a failed one would refuse the unlock anyway.
- * Session locks stack, so every hold of the key is released. */
+ * Session locks stack, so every hold of the key is released: as many as
+ * pg_lock took of it, or, for a key it did not take last, until the
+ * server says none is left. */
 static int pg_unlock(db_conn *c, const char *key, db_error *err)
 {
     if (!key) {
@@ -1643,7 +1667,14 @@ static int pg_unlock(db_conn *c, const char *key, db_error *err)
     }
     if (pg_in_transaction(c) && pg_rollback(c, err) != DB_OK)
         return DB_ERR;
-    for (int i = 0; i < 1000; i++) {
+    int known = c->held_key && !strcmp(c->held_key, key);
+    int holds = known ? c->held : 1000;
+    if (known) {
+        free(c->held_key);
+        c->held_key = NULL;
+        c->held = 0;
+    }
+    for (int i = 0; i < holds; i++) {
         int released = key_call(c, "SELECT pg_catalog.pg_advisory_unlock(" LOCK_KEY ")", key, err);
         if (released <= 0)
             return released < 0 ? DB_ERR : DB_OK;
