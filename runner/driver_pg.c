@@ -1092,47 +1092,50 @@ static int is_word_sql(const char *sql, const char *word)
  * server skips the rest up to the Sync (PGRES_PIPELINE_ABORTED).  The
  * statement cache works as for exec; a statement's prepare travels in the
  * same pipeline, its result read before the statement's. */
-static int pg_exec_batch(db_conn *c, const db_stmt *st, int n, int *failed, int64_t *last_affected,
-                         db_error *err)
+/* What exec_batch refuses before anything is sent: a statement sent
+ * stays sent, and outside a transaction it would run.  *failed: the
+ * statement refused, where one is. */
+static int refuse_before_sending(db_conn *c, const db_stmt *st, int n, int *failed, db_error *err)
 {
-    *failed = -1;
-    if (last_affected)
-        *last_affected = 0;
     if (c->pending) {
         set_err(err, "", "a statement sent earlier has not been waited for");
-        err->unsent = 1;
         return DB_ERR;
     }
     if (n > 64) {
         set_err(err, "", "too many statements in one batch");
-        err->unsent = 1;
         return DB_ERR;
     }
-    /* what can be refused here is refused before anything is sent: a
-     * statement sent stays sent, and outside a transaction it would run */
     for (int i = 0; i < n; i++) {
         rewritten rw = {0};
+        *failed = i;
         if (!st[i].sql) {
             set_err(err, "", "no SQL given");
-            *failed = i;
-            err->unsent = 1;
             return DB_ERR;
         }
-        if (rewrite_placeholders(st[i].sql, std_strings(c->pg), &rw, err) != DB_OK) {
-            *failed = i;
-            err->unsent = 1;
+        if (rewrite_placeholders(st[i].sql, std_strings(c->pg), &rw, err) != DB_OK)
             return DB_ERR;
-        }
         free(rw.sql);
         if (rw.nparams != st[i].nparams || st[i].nparams > PG_MAX_PARAMS) {
             char msg[160];
             snprintf(msg, sizeof msg, "statement has %d placeholder(s) but %d value(s) were given",
                      rw.nparams, st[i].nparams);
             set_err(err, "08P01", msg);
-            *failed = i;
-            err->unsent = 1;
             return DB_ERR;
         }
+    }
+    *failed = -1;
+    return DB_OK;
+}
+
+static int pg_exec_batch(db_conn *c, const db_stmt *st, int n, int *failed, int64_t *last_affected,
+                         db_error *err)
+{
+    *failed = -1;
+    if (last_affected)
+        *last_affected = 0;
+    if (refuse_before_sending(c, st, n, failed, err) != DB_OK) {
+        err->unsent = 1;
+        return DB_ERR;
     }
     if (!PQenterPipelineMode(c->pg))
         return fail_res(c->pg, NULL, err);

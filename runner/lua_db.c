@@ -261,6 +261,12 @@ static void settle_sent(lua_State *L, conn_ud *c, int discard)
     forget_sent(L, c);
 }
 
+static void clear_failed(lua_State *L, conn_ud *c)
+{
+    luaL_unref(L, LUA_REGISTRYINDEX, c->failed_ref);
+    c->failed_ref = LUA_NOREF;
+}
+
 /* The failure of a deferred batch, raised again (see failed_ref). */
 static void check_failed(lua_State *L, conn_ud *c)
 {
@@ -377,10 +383,8 @@ static void conn_release(lua_State *L, conn_ud *c)
         dsn_free(&c->target); /* zeroes the password */
     c->has_target = 0;
     forget_sent(L, c);
-    luaL_unref(L, LUA_REGISTRYINDEX, c->deferred_ref);
-    c->deferred_ref = LUA_NOREF;
-    luaL_unref(L, LUA_REGISTRYINDEX, c->failed_ref);
-    c->failed_ref = LUA_NOREF;
+    forget_deferred(L, c);
+    clear_failed(L, c);
     c->pending = 0;
     c->sent_rows = 0;
     if (c->sent_cursor) {
@@ -465,6 +469,17 @@ static db_value *bind_arguments(lua_State *L, int *n)
     return vals;
 }
 
+/* After a statement run inside the runner's transaction: raise if it
+ * ended that transaction (ended_runner_tx). */
+static void raise_if_tx_ended(lua_State *L, conn_ud *c, int was_in_tx, const char *sql)
+{
+    if (was_in_tx && !c->drv->in_transaction(c->conn)) {
+        db_error err = {0};
+        ended_runner_tx(&err);
+        raise_db(L, c->drv, &err, sql);
+    }
+}
+
 /* db:exec(sql, ...) -> rows affected */
 static int exec_after_deferred(lua_State *L, conn_ud *c);
 
@@ -484,10 +499,7 @@ static int conn_exec(lua_State *L)
     int64_t affected = 0;
     if (c->drv->exec(c->conn, sql, vals, n, &affected, &err) != DB_OK)
         return raise_db(L, c->drv, &err, sql);
-    if (was_in_tx && !c->drv->in_transaction(c->conn)) {
-        ended_runner_tx(&err);
-        return raise_db(L, c->drv, &err, sql);
-    }
+    raise_if_tx_ended(L, c, was_in_tx, sql);
     lua_pushinteger(L, (lua_Integer)affected);
     return 1;
 }
@@ -641,27 +653,19 @@ static int exec_after_deferred(lua_State *L, conn_ud *c)
     lua_rawseti(L, all, nd + 1);
     int n;
     db_stmt *stmts = prepare_batch(L, all, &n);
-    int ref = c->deferred_ref;
-    c->deferred_ref = LUA_NOREF; /* sent from here on; ref is put back if it was not */
     db_error err = {0};
     int failed;
     const char *failed_sql;
     int64_t affected = 0;
-    if (execute_batch(c, stmts, n, &failed, &failed_sql, &affected, &err) != DB_OK) {
-        if (err.unsent && failed >= nd) {
-            c->deferred_ref = ref;
-            return raise_db(L, c->drv, &err, lua_tostring(L, 2));
-        }
-        luaL_unref(L, LUA_REGISTRYINDEX, ref);
-        if (failed >= 0 && failed < nd)
-            return raise_deferred(L, c, &err, failed_sql, lua_tostring(L, label));
+    int rc = execute_batch(c, stmts, n, &failed, &failed_sql, &affected, &err);
+    if (rc != DB_OK && err.unsent && failed >= nd) /* this statement refused: the batch waits on */
         return raise_db(L, c->drv, &err, lua_tostring(L, 2));
-    }
-    luaL_unref(L, LUA_REGISTRYINDEX, ref);
-    if (was_in_tx && !c->drv->in_transaction(c->conn)) {
-        ended_runner_tx(&err);
+    forget_deferred(L, c);
+    if (rc != DB_OK && failed >= 0 && failed < nd)
+        return raise_deferred(L, c, &err, failed_sql, lua_tostring(L, label));
+    if (rc != DB_OK)
         return raise_db(L, c->drv, &err, lua_tostring(L, 2));
-    }
+    raise_if_tx_ended(L, c, was_in_tx, lua_tostring(L, 2));
     lua_pushinteger(L, (lua_Integer)affected);
     return 1;
 }
@@ -1041,8 +1045,7 @@ static int conn_lock(lua_State *L)
 static int conn_unlock(lua_State *L)
 {
     conn_ud *c = check_conn(L, 1);
-    luaL_unref(L, LUA_REGISTRYINDEX, c->failed_ref);
-    c->failed_ref = LUA_NOREF;
+    clear_failed(L, c);
     check_idle(L, 1);
     db_error err = {0};
     return checked(L, c, c->drv->unlock(c->conn, luaL_checkstring(L, 2), &err), &err);
