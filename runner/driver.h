@@ -90,6 +90,12 @@ typedef struct db_driver {
     int (*exec_send)(db_conn *c, const char *sql, const db_value *params, int nparams,
                      db_error *err);
     int (*exec_wait)(db_conn *c, int64_t *affected, db_error *err);
+    /* How many exec_send statements may be in flight at once (0 or 1:
+     * one); exec_wait answers them in the order sent.  The server starts
+     * the second the moment the first ends.  A failure does not stop the
+     * statements behind it: lua_db.c sends one behind another only inside
+     * a transaction, which the failure leaves failed. */
+    int exec_send_depth;
     /* Several ';'-separated statements, no parameters (baseline schemas). */
     int (*exec_script)(db_conn *c, const char *sql, db_error *err);
     /* n statements with bound parameters in one round trip, in order; the

@@ -50,6 +50,7 @@ enum {
 #define MAX_CONN_PARAMS 64
 #define RO_SAVEPOINT "n9e_read_only"
 #define STMT_SLOTS 16 /* statements remembered per connection for reuse */
+#define PG_IN_FLIGHT 2 /* exec_send statements sent and not yet answered */
 
 /* A statement the connection has seen once (remembered) or prepared on the
  * server under `name`.  Preparing on the second sighting spares parsing
@@ -72,7 +73,14 @@ struct db_conn {
     int sticky_read_only; /* opened read-only: set_read_only(0) keeps it */
     int ro_savepoints;    /* read-only savepoints pushed in this transaction */
     int ro_session;       /* read-only session characteristics pushed */
-    int pending;          /* a statement was sent; exec_wait reads its result */
+    /* statements sent and not yet answered: one of query_send's, or up
+     * to PG_IN_FLIGHT of exec_send's, which go in pipeline mode (piped),
+     * each with its own Sync, so that a second can follow the first
+     * before its answer.  along[i]: the slot whose prepare travelled
+     * with the i-th, its result read first. */
+    int pending;
+    int piped;
+    stmt_slot *along[PG_IN_FLIGHT];
     stmt_slot stmts[STMT_SLOTS];
     int next_slot;        /* round-robin replacement */
     uint64_t stmt_seq;    /* names prepared statements uniquely */
@@ -970,12 +978,35 @@ static int pg_exec(db_conn *c, const char *sql, const db_value *p, int n, int64_
     return res ? affected_rows(res, affected, err) : DB_ERR;
 }
 
-/* exec in two halves, so the caller can work while the server does:
- * exec_send returns once the statement is on its way, exec_wait reads
- * its result.  Nothing else may use the connection in between (lua_db.c
- * waits first). */
-/* The sending half of exec_send and query_send; reuse: prepare it from
- * its second sighting whatever it is. */
+/* Every result of one pipelined statement, up to the NULL that ends it;
+ * the first failure goes to err.  A COMMIT answered ROLLBACK (the
+ * transaction had failed) is a failure, as in pg_commit.  Returns 0 when
+ * the connection broke. */
+static int drain_one(PGconn *pg, int is_commit, int64_t *affected, int *rc, db_error *err)
+{
+    PGresult *res;
+    int any = 0;
+    while ((res = PQgetResult(pg)) != NULL) {
+        any = 1;
+        ExecStatusType st = PQresultStatus(res);
+        if (affected && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK))
+            *affected = strtoll(PQcmdTuples(res), NULL, 10); /* "" (no count) reads as 0 */
+        if (*rc == DB_OK && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+            *rc = DB_ERR;
+            fail_res(pg, res, err);
+        } else if (*rc == DB_OK && is_commit && !strcmp(PQcmdStatus(res), "ROLLBACK")) {
+            *rc = DB_ERR;
+            set_err(err, "25P02", "the transaction had failed earlier, so COMMIT rolled it back instead");
+            PQclear(res);
+        } else {
+            PQclear(res);
+        }
+    }
+    return any || PQstatus(pg) != CONNECTION_BAD;
+}
+
+/* The sending half of query_send, outside pipeline mode; reuse: prepare
+ * it from its second sighting whatever it is. */
 static int send_async(db_conn *c, const char *sql, const db_value *p, int n, int reuse,
                       db_error *err)
 {
@@ -995,20 +1026,94 @@ static int send_async(db_conn *c, const char *sql, const db_value *p, int n, int
     return DB_OK;
 }
 
-static int pg_exec_send(db_conn *c, const char *sql, const db_value *p, int n, db_error *err)
+/* Read what the pipeline still holds and leave pipeline mode: after a
+ * send that failed half-way, whose pieces would otherwise come first.
+ * What was in flight is lost with it (the connection is broken then). */
+static void abandon_pipeline(db_conn *c)
 {
-    return send_async(c, sql, p, n, 0, err);
-}
-
-static int pg_exec_wait(db_conn *c, int64_t *affected, db_error *err)
-{
-    if (!c->pending) {
-        set_err(err, "", "no statement was sent");
-        return DB_ERR;
+    PQpipelineSync(c->pg);
+    for (int spins = 0; !PQexitPipelineMode(c->pg) && spins < 64; spins++) {
+        PGresult *r = PQgetResult(c->pg);
+        if (!r && PQstatus(c->pg) == CONNECTION_BAD)
+            break;
+        PQclear(r);
     }
     c->pending = 0;
-    PGresult *res = collect(c, err);
-    return res ? affected_rows(res, affected, err) : DB_ERR;
+    c->piped = 0;
+}
+
+/* exec in two halves, so the caller can work while the server does:
+ * exec_send returns once the statement is on its way, exec_wait reads its
+ * result.  Nothing else may use the connection in between (lua_db.c
+ * waits first).  exec_send's statements go in pipeline mode, each with
+ * its own Sync: on the wire the messages of a statement outside it, but a
+ * second may follow the first before its answer, and the server starts
+ * it the moment the first ends (db:rewrite's next write).  Each is its
+ * own statement, as outside pipeline mode: a failure does not skip the
+ * next, which inside a transaction fails too (lua_db.c sends a second
+ * only there). */
+static int pg_exec_send(db_conn *c, const char *sql, const db_value *p, int n, db_error *err)
+{
+    if (c->pending && (!c->piped || c->pending >= PG_IN_FLIGHT)) {
+        set_err(err, "", c->piped ? "too many statements sent and not waited for"
+                                  : "a statement sent earlier has not been waited for");
+        return DB_ERR;
+    }
+    if (!c->pending && !PQenterPipelineMode(c->pg))
+        return fail_res(c->pg, NULL, err);
+    stmt_slot *used, *along = NULL;
+    if (send_params(c, sql, p, n, &used, &along, 0, err) != DB_OK) {
+        if (along) { /* its prepare went into the buffer */
+            forget_slot(along);
+            abandon_pipeline(c);
+        } else if (!c->pending) {
+            PQexitPipelineMode(c->pg); /* nothing was queued */
+        }
+        return DB_ERR;
+    }
+    if (!PQpipelineSync(c->pg)) { /* sends the buffer: the connection broke */
+        int rc = fail_res(c->pg, NULL, err);
+        if (along)
+            forget_slot(along);
+        abandon_pipeline(c);
+        return rc;
+    }
+    c->along[c->pending++] = along;
+    c->piped = 1;
+    return DB_OK;
+}
+
+/* The oldest exec_send's result, in pipeline mode: the prepare that went
+ * along, the statement's own results, then its Sync. */
+static int pg_exec_wait(db_conn *c, int64_t *affected, db_error *err)
+{
+    if (!c->pending || !c->piped) {
+        set_err(err, "", c->pending ? "the statement sent returns rows" : "no statement was sent");
+        return DB_ERR;
+    }
+    stmt_slot *along = c->along[0];
+    memmove(c->along, c->along + 1, sizeof c->along[0] * (PG_IN_FLIGHT - 1));
+    c->pending--;
+    int rc = DB_OK;
+    *affected = 0;
+    int alive = (!along || drain_one(c->pg, 0, NULL, &rc, err)) && drain_one(c->pg, 0, affected, &rc, err);
+    PGresult *sync = alive ? PQgetResult(c->pg) : NULL; /* PGRES_PIPELINE_SYNC */
+    if (sync && PQresultStatus(sync) != PGRES_PIPELINE_SYNC && rc == DB_OK)
+        rc = fail_res(c->pg, sync, err), sync = NULL;
+    PQclear(sync);
+    if (!alive && rc == DB_OK)
+        rc = fail_res(c->pg, NULL, err);
+    if (rc != DB_OK && along)
+        forget_slot(along); /* the prepare may not have happened */
+    if (rc != DB_OK)
+        hint_multi_statement(err);
+    if (!alive)
+        abandon_pipeline(c);
+    else if (!c->pending && !PQexitPipelineMode(c->pg) && rc == DB_OK)
+        rc = fail_res(c->pg, NULL, err);
+    if (!c->pending)
+        c->piped = 0;
+    return rc;
 }
 
 /* The rows of a statement sent by pg_query_send: db:rewrite sends a
@@ -1026,7 +1131,7 @@ static void pg_cursor_close(db_cursor *cur);
 static int pg_query_wait(db_conn *c, db_cursor **out, db_error *err)
 {
     *out = NULL;
-    if (!c->pending) {
+    if (!c->pending || c->piped) {
         set_err(err, "", "no statement was sent");
         return DB_ERR;
     }
@@ -1053,33 +1158,6 @@ static int pg_query_wait(db_conn *c, db_cursor **out, db_error *err)
     }
     *out = cur;
     return DB_OK;
-}
-
-/* Every result of one pipelined statement, up to the NULL that ends it;
- * the first failure goes to err.  A COMMIT answered ROLLBACK (the
- * transaction had failed) is a failure, as in pg_commit.  Returns 0 when
- * the connection broke. */
-static int drain_one(PGconn *pg, int is_commit, int64_t *affected, int *rc, db_error *err)
-{
-    PGresult *res;
-    int any = 0;
-    while ((res = PQgetResult(pg)) != NULL) {
-        any = 1;
-        ExecStatusType st = PQresultStatus(res);
-        if (affected && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK))
-            *affected = strtoll(PQcmdTuples(res), NULL, 10); /* "" (no count) reads as 0 */
-        if (*rc == DB_OK && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-            *rc = DB_ERR;
-            fail_res(pg, res, err);
-        } else if (*rc == DB_OK && is_commit && !strcmp(PQcmdStatus(res), "ROLLBACK")) {
-            *rc = DB_ERR;
-            set_err(err, "25P02", "the transaction had failed earlier, so COMMIT rolled it back instead");
-            PQclear(res);
-        } else {
-            PQclear(res);
-        }
-    }
-    return any || PQstatus(pg) != CONNECTION_BAD;
 }
 
 static int is_word_sql(const char *sql, const char *word)
@@ -1839,6 +1917,7 @@ const db_driver driver_pg = {
     .exec = pg_exec,
     .exec_send = pg_exec_send,
     .exec_wait = pg_exec_wait,
+    .exec_send_depth = PG_IN_FLIGHT,
     .exec_script = pg_exec_script,
     .exec_batch = pg_exec_batch,
     .query = pg_query,

@@ -670,13 +670,49 @@ static int exec_after_deferred(lua_State *L, conn_ud *c)
     return 1;
 }
 
+/* Whether exec_send's next statement may go out behind the one in flight
+ * (the driver pipelines it), rather than after it: only inside the
+ * transaction both were sent in, which a failure of the first leaves
+ * failed, so that nothing runs on after it. */
+static int may_send_behind(const conn_ud *c)
+{
+    return c->pending && !c->sent_rows && c->sent_in_tx && c->drv->exec_send_depth > 1 &&
+           c->deferred_ref == LUA_NOREF && c->drv->in_transaction(c->conn);
+}
+
+/* The statement in flight, once the one behind it is on its way: its
+ * count, or its failure raised after the one behind is read and dropped
+ * (it ran in the transaction that failure ended). */
+static int64_t wait_ahead(lua_State *L, conn_ud *c, int behind_ref)
+{
+    db_error err = {0};
+    int64_t affected = 0;
+    if (wait_sent(c, &affected, &err) != DB_OK) {
+        db_error ignored = {0};
+        int64_t n;
+        c->drv->exec_wait(c->conn, &n, &ignored);
+        luaL_unref(L, LUA_REGISTRYINDEX, behind_ref);
+        raise_sent(L, c, &err);
+    }
+    forget_sent(L, c);
+    return affected;
+}
+
 /* The sending half of exec_send and rows_send: the statement goes out,
  * and its SQL and values stay alive until the wait (the driver may still
  * read the bound values).  Where the driver has no sending half, the
- * statement runs here. */
+ * statement runs here.  An exec_send's statement still to be waited for
+ * is answered first (or, where may_send_behind, while this one is on its
+ * way): exec_send returns its count, a rows_send's rows are dropped. */
 static int send_statement(lua_State *L, int rows)
 {
-    conn_ud *c = check_idle(L, 1);
+    conn_ud *c = check_conn(L, 1);
+    check_failed(L, c);
+    int behind = !rows && may_send_behind(c);
+    if (!behind)
+        check_idle(L, 1);
+    int ahead = behind || c->ready == 1; /* a count to return */
+    int64_t ahead_affected = c->ready_affected;
     drop_ready(c);
     const char *sql = luaL_checkstring(L, 2);
     int n;
@@ -688,32 +724,43 @@ static int send_statement(lua_State *L, int rows)
     }
     int ref = luaL_ref(L, LUA_REGISTRYINDEX);
     db_error err = {0};
-    c->sent_in_tx = c->drv->in_transaction(c->conn);
+    int in_tx = behind || c->drv->in_transaction(c->conn);
     const db_driver *d = c->drv;
     int rc;
+    int64_t sent_affected = 0;
     if (!rows)
         rc = d->exec_send ? d->exec_send(c->conn, sql, vals, n, &err)
-                          : d->exec(c->conn, sql, vals, n, &c->sent_affected, &err);
+                          : d->exec(c->conn, sql, vals, n, &sent_affected, &err);
     else if (d->query_send)
         rc = d->query_send(c->conn, sql, vals, n, &err);
     else
         rc = d->query_whole ? d->query_whole(c->conn, sql, vals, n, &c->sent_cursor, &err)
                             : d->query(c->conn, sql, vals, n, &c->sent_cursor, &err);
-    if (rc != DB_OK) {
+    if (rc != DB_OK) { /* (what is in flight stays so, for its wait) */
         luaL_unref(L, LUA_REGISTRYINDEX, ref);
         return raise_db(L, c->drv, &err, sql);
     }
+    if (behind)
+        ahead_affected = wait_ahead(L, c, ref);
     c->pending = 1;
+    c->sent_in_tx = in_tx;
+    c->sent_affected = sent_affected;
     c->sent_rows = rows;
     c->sent_ref = ref;
-    return 0;
+    if (!ahead)
+        return 0;
+    lua_pushinteger(L, (lua_Integer)ahead_affected);
+    return 1;
 }
 
 /* db:exec_send(sql, ...): exec without waiting for the result, so the
  * caller can work while the server does (db:rewrite maps the next batch
  * meanwhile); db:exec_wait() -> rows affected.  Where the engine's client
  * has no such mode the statement runs here and exec_wait returns its
- * count.  A call in between finishes it; exec_wait still returns it. */
+ * count.  A call in between finishes it; exec_wait still returns it.
+ * exec_send with one still to be waited for returns that one's count:
+ * on PostgreSQL, inside a transaction, once the new one is on its way
+ * behind it, so the server starts it the moment the first ends. */
 static int conn_exec_send(lua_State *L) { return send_statement(L, 0); }
 
 static int conn_exec_wait(lua_State *L)

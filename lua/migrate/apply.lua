@@ -153,9 +153,12 @@ function M.script_handle(conn, step, jv, touched, read_only, guard)
     writer = {
       writes = function() return writes end,
       in_transaction = function() return conn:in_transaction() end,
+      -- (the count of the write still in flight, if any: see db:exec_send)
       send = function(sql, ...)
         if jv then jv:admit(sql) end
-        conn:exec_send(sql, ...)
+        local ahead = conn:exec_send(sql, ...)
+        if touched and ahead and ahead > 0 then touched.rows = touched.rows + ahead end
+        return ahead
       end,
       wait = function(rows)
         local n = conn:exec_wait()

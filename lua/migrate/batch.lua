@@ -236,7 +236,11 @@ end
 --- while the server runs it, and wait collects it before the connection
 --- is used again (db:exec_send/exec_wait: libpq's asynchronous send,
 --- Connector/C's non-blocking API).  So the Lua work and the server's work
---- overlap instead of adding up.  Optional, to overlap the reads too:
+--- overlap instead of adding up.  With the reads on a second connection,
+--- send comes while the last UPDATE is still in flight, unwaited: it
+--- answers that one first, or sends behind it (db:exec_send pipelines on
+--- PostgreSQL), so the server never waits for the client between two
+--- writes.  Optional, to overlap the reads too:
 --- send_rows(sql, ...) / wait_rows(rows written) -> rows (db:rows_send /
 --- rows_wait: a statement that writes one batch and reads the next), or
 --- open_reader() -> a second connection for the reads, or nil (called
@@ -383,6 +387,7 @@ function M.rewrite(db, spec, writer)
       writer.send_rows(combined_prefix .. sql .. ") " .. select_next, table.unpack(params))
       in_flight, written_by_flight = "rows", n
     else
+      in_flight = false -- (answered by the send, if it was still in flight)
       writer.send(sql, table.unpack(params))
       in_flight = as_upsert and "upsert" or true
       written_by_flight = n
@@ -404,7 +409,11 @@ function M.rewrite(db, spec, writer)
       -- map wrote on this connection, which the other one cannot see yet:
       -- what it read ahead may be stale
       local stale = writes ~= (writer.writes and writer.writes())
-      local following = settle()
+      -- an UPDATE goes out behind the one in flight, whose count the send
+      -- returns once it is answered: on PostgreSQL the server starts it
+      -- the moment that one ends (elsewhere the send waits for it first)
+      local behind = ahead and n > 0 and in_flight == true and not upsert
+      local following = not behind and settle() or nil
       if ahead then
         -- the write goes first: the rows read ahead become Lua tables
         -- while the server writes

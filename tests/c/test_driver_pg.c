@@ -685,12 +685,49 @@ static void test_exec_send_and_wait(void **state)
         db_value p = v_int(50);
         assert_int_equal(D->exec_send(f->c, "UPDATE s SET n = n + 1 WHERE id <= ?", &p, 1, &err),
                          DB_OK);
-        /* a second send before the wait is refused, the first stays */
+        /* a second goes out behind it (pipelined), a third is refused */
+        db_value q = v_int(10);
+        assert_int_equal(D->exec_send(f->c, "UPDATE s SET n = n + 1 WHERE id <= ?", &q, 1, &err),
+                         DB_OK);
         assert_int_equal(D->exec_send(f->c, "UPDATE s SET n = 0", NULL, 0, &err), DB_ERR);
+        assert_string_equal(err.message, "too many statements sent and not waited for");
+        /* answered in the order sent */
         assert_int_equal(D->exec_wait(f->c, &affected, &err), DB_OK);
         assert_int_equal(affected, 50);
+        assert_int_equal(D->exec_wait(f->c, &affected, &err), DB_OK);
+        assert_int_equal(affected, 10);
     }
-    assert_int_equal(scalar(f->c, "SELECT sum(n) FROM s"), 150);
+    assert_int_equal(scalar(f->c, "SELECT sum(n) FROM s"), 180);
+    /* the second is on its way while the first still waits for a lock
+     * another session holds: sent, not queued behind the answer */
+    xexec(f->c, "COMMIT");
+    db_conn *other = connect_test(NULL, 0);
+    xexec(other, "BEGIN");
+    xexec(other, "UPDATE s SET n = n WHERE id = 1");
+    xexec(f->c, "BEGIN");
+    db_value one = v_int(1), two = v_int(2);
+    assert_int_equal(D->exec_send(f->c, "UPDATE s SET n = n + 100 WHERE id = ?", &one, 1, &err), DB_OK);
+    assert_int_equal(D->exec_send(f->c, "UPDATE s SET n = n + 100 WHERE id = ?", &two, 1, &err), DB_OK);
+    assert_int_equal(scalar(other, "SELECT count(*) FROM pg_catalog.pg_stat_activity "
+                                   "WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE s SET n = n + 100%'"), 1);
+    xexec(other, "COMMIT");
+    D->close(other);
+    assert_int_equal(D->exec_wait(f->c, &affected, &err), DB_OK);
+    assert_int_equal(affected, 1);
+    assert_int_equal(D->exec_wait(f->c, &affected, &err), DB_OK);
+    assert_int_equal(affected, 1);
+    assert_int_equal(scalar(f->c, "SELECT sum(n) FROM s"), 380);
+    /* a failure does not stop the one behind; in the transaction it
+     * failed, that one fails too, and the connection is usable after */
+    db_value dup1 = v_int(1);
+    assert_int_equal(D->exec_send(f->c, "INSERT INTO s VALUES (?, 0)", &dup1, 1, &err), DB_OK);
+    assert_int_equal(D->exec_send(f->c, "UPDATE s SET n = 0", NULL, 0, &err), DB_OK);
+    assert_int_equal(D->exec_wait(f->c, &affected, &err), DB_ERR);
+    assert_string_equal(err.sqlstate, "23505");
+    assert_int_equal(D->exec_wait(f->c, &affected, &err), DB_ERR);
+    assert_string_equal(err.sqlstate, "25P02");
+    xexec(f->c, "ROLLBACK");
+    xexec(f->c, "BEGIN");
     /* a statement that fails reports at the wait; the transaction is failed */
     db_value dup = v_int(1);
     assert_int_equal(D->exec_send(f->c, "INSERT INTO s VALUES (?, 0)", &dup, 1, &err), DB_OK);
@@ -698,7 +735,7 @@ static void test_exec_send_and_wait(void **state)
     assert_string_equal(err.sqlstate, "23505");
     assert_int_equal(D->exec_wait(f->c, &affected, &err), DB_ERR); /* nothing sent */
     xexec(f->c, "ROLLBACK");
-    assert_int_equal(scalar(f->c, "SELECT sum(n) FROM s"), 0);
+    assert_int_equal(scalar(f->c, "SELECT sum(n) FROM s"), 180);
     /* a wrong statement is refused at the send */
     assert_int_equal(D->exec_send(f->c, "UPDATE s SET n = ? WHERE id = ?", &dup, 1, &err), DB_ERR);
     assert_int_equal(scalar(f->c, "SELECT count(*) FROM s"), 100);

@@ -349,6 +349,32 @@ describe("db:rewrite on " .. testing.engine(), function()
     end)
   end
 
+  if testing.engine() ~= "sqlite" then
+    it("fails a version with the write the server refused, though the next one was on its way", function()
+      fill(12)
+      require("migrate.history").ensure(db)
+      local dir = testing.script_dir({
+        ["v1.lua"] = [[return { version = "1.0.0", description = "rewrite, one row too long",
+          up = function() end,
+          convert = function(db)
+            db:rewrite{ table = "jobs", key = "id", columns = { "doc" }, read = { "n" }, batch = 2,
+                        map = function(r) return { doc = r.n == 5 and ("x"):rep(300) or ("v1-" .. r.n) } end }
+          end }]],
+      })
+      local res = testing.migrate(db, { scripts = dir })
+      assert.are.equal(1, res.exit, res.message)
+      -- the refused write's own error (too long for VARCHAR(200)), not that of
+      -- the write behind it in the failed transaction (25P02 on PostgreSQL)
+      assert.matches("SQLSTATE 22001", res.failed.message, 1, true)
+      assert.matches("UPDATE", res.failed.message, 1, true)
+      local got = rows()
+      assert.are.equal(12, #got)
+      for i, line in ipairs(got) do
+        assert.are.equal(("%d|%s|%d"):format(i * 3, i % 7 == 0 and "nil" or ("a" .. i), i), line)
+      end
+    end)
+  end
+
   it("runs in a script's convert step, and a failing version undoes the rewrite", function()
     fill(9)
     require("migrate.history").ensure(db) -- a managed database: its tables are not adopted
