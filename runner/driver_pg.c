@@ -21,12 +21,14 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "driver.h"
+#include "lazy.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +107,62 @@ struct db_cursor {
     size_t *bloblens;
 };
 
+/* libpq, opened at the first connection (lazy.h) */
+#define PQ_FUNCTIONS(X) \
+    X(PQclear) \
+    X(PQcmdStatus) \
+    X(PQcmdTuples) \
+    X(PQconnectdbParams) \
+    X(PQenterPipelineMode) \
+    X(PQerrorMessage) \
+    X(PQescapeIdentifier) \
+    X(PQexec) \
+    X(PQexecParams) \
+    X(PQexitPipelineMode) \
+    X(PQfinish) \
+    X(PQfname) \
+    X(PQfreemem) \
+    X(PQftype) \
+    X(PQgetCopyData) \
+    X(PQgetResult) \
+    X(PQgetisnull) \
+    X(PQgetlength) \
+    X(PQgetvalue) \
+    X(PQnfields) \
+    X(PQntuples) \
+    X(PQparameterStatus) \
+    X(PQpipelineSync) \
+    X(PQprepare) \
+    X(PQputCopyEnd) \
+    X(PQresStatus) \
+    X(PQresultErrorField) \
+    X(PQresultErrorMessage) \
+    X(PQresultStatus) \
+    X(PQsendPrepare) \
+    X(PQsendQueryParams) \
+    X(PQsendQueryPrepared) \
+    X(PQsetNoticeProcessor) \
+    X(PQstatus) \
+    X(PQtransactionStatus) \
+    X(PQunescapeBytea)
+
+static struct {
+    PQ_FUNCTIONS(LAZY_SLOT)
+} pq;
+static lazy_lib libpq = {.soname = "libpq.so.5", .package = "libpq5"};
+static pthread_once_t libpq_once = PTHREAD_ONCE_INIT;
+
+static void open_libpq(void)
+{
+    void *h = lazy_open(&libpq);
+#define PQ_BIND(name) \
+    if (h && !(pq.name = (__typeof__(pq.name))lazy_sym(&libpq, h, #name))) \
+        h = NULL;
+    PQ_FUNCTIONS(PQ_BIND)
+#undef PQ_BIND
+    libpq.ok = h != NULL;
+}
+
 /* ---- errors ------------------------------------------------------------ */
 
 /* Copy msg into err, folding libpq's multi-line messages onto one line. */
@@ -136,27 +194,27 @@ static void set_err(db_error *err, const char *sqlstate, const char *msg)
 static int fail_res(PGconn *pg, PGresult *res, db_error *err)
 {
     if (err) {
-        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-        const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-        const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+        const char *state = res ? pq.PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        const char *primary = res ? pq.PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+        const char *detail = res ? pq.PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
         char msg[sizeof err->message];
         if (primary && detail)
             snprintf(msg, sizeof msg, "%s (detail: %s)", primary, detail);
         else if (primary)
             snprintf(msg, sizeof msg, "%s", primary);
-        else if (res && *PQresultErrorMessage(res))
-            snprintf(msg, sizeof msg, "%s", PQresultErrorMessage(res));
-        else if (res && PQresultStatus(res) != PGRES_FATAL_ERROR)
+        else if (res && *pq.PQresultErrorMessage(res))
+            snprintf(msg, sizeof msg, "%s", pq.PQresultErrorMessage(res));
+        else if (res && pq.PQresultStatus(res) != PGRES_FATAL_ERROR)
             snprintf(msg, sizeof msg, "unexpected result %s",
-                     PQresStatus(PQresultStatus(res)));
+                     pq.PQresStatus(pq.PQresultStatus(res)));
         else
-            snprintf(msg, sizeof msg, "%s", PQerrorMessage(pg));
+            snprintf(msg, sizeof msg, "%s", pq.PQerrorMessage(pg));
         /* a lost connection has no server SQLSTATE; give it the standard one */
-        if (!state && PQstatus(pg) == CONNECTION_BAD)
+        if (!state && pq.PQstatus(pg) == CONNECTION_BAD)
             state = "08006";
         set_err(err, state, msg);
     }
-    PQclear(res);
+    pq.PQclear(res);
     return DB_ERR;
 }
 
@@ -177,22 +235,22 @@ static void hint_multi_statement(db_error *err)
 static void abandon_copy(PGconn *pg, ExecStatusType st)
 {
     if (st == PGRES_COPY_IN) {
-        PQputCopyEnd(pg, "COPY FROM STDIN is not supported by n9e-lua-migrate");
+        pq.PQputCopyEnd(pg, "COPY FROM STDIN is not supported by n9e-lua-migrate");
     } else if (st == PGRES_COPY_OUT) {
         char *buf = NULL;
-        while (PQgetCopyData(pg, &buf, 0) > 0)
-            PQfreemem(buf);
+        while (pq.PQgetCopyData(pg, &buf, 0) > 0)
+            pq.PQfreemem(buf);
     }
     PGresult *r;
-    while ((r = PQgetResult(pg)) != NULL)
-        PQclear(r);
+    while ((r = pq.PQgetResult(pg)) != NULL)
+        pq.PQclear(r);
 }
 
 /* Accept a finished command; otherwise report it.  Returns res (still
  * owned by the caller) or NULL with res cleared and err filled. */
 static PGresult *settle(PGconn *pg, PGresult *res, db_error *err)
 {
-    ExecStatusType st = PQresultStatus(res);
+    ExecStatusType st = pq.PQresultStatus(res);
     switch (st) {
     case PGRES_COMMAND_OK:
     case PGRES_TUPLES_OK:
@@ -200,7 +258,7 @@ static PGresult *settle(PGconn *pg, PGresult *res, db_error *err)
     case PGRES_COPY_IN:
     case PGRES_COPY_OUT:
     case PGRES_COPY_BOTH:
-        PQclear(res);
+        pq.PQclear(res);
         abandon_copy(pg, st);
         set_err(err, "0A000", "COPY FROM STDIN / TO STDOUT is not supported; "
                               "use INSERT statements or server-side files");
@@ -212,10 +270,10 @@ static PGresult *settle(PGconn *pg, PGresult *res, db_error *err)
 /* One command through the simple protocol, result discarded. */
 static int run(db_conn *c, const char *sql, db_error *err)
 {
-    PGresult *res = settle(c->pg, PQexec(c->pg, sql), err);
+    PGresult *res = settle(c->pg, pq.PQexec(c->pg, sql), err);
     if (!res)
         return DB_ERR;
-    PQclear(res);
+    pq.PQclear(res);
     return DB_OK;
 }
 
@@ -432,7 +490,7 @@ static int rewrite_placeholders(const char *in, int std_strings, rewritten *out,
 
 static int std_strings(PGconn *pg)
 {
-    const char *v = PQparameterStatus(pg, "standard_conforming_strings");
+    const char *v = pq.PQparameterStatus(pg, "standard_conforming_strings");
     return !v || strcmp(v, "off") != 0;
 }
 
@@ -733,34 +791,39 @@ static int connect_failed(PGconn *pg, const db_target *t, db_error *err)
 {
     /* libpq does not pass the server's SQLSTATE on; 08001 is "unable to
      * establish connection" */
-    set_err(err, "08001", pg ? PQerrorMessage(pg) : "out of memory");
+    set_err(err, "08001", pg ? pq.PQerrorMessage(pg) : "out of memory");
     if (err)
         mask_secret(err->message, sizeof err->message, t->password);
-    PQfinish(pg);
+    pq.PQfinish(pg);
     return DB_ERR;
 }
 
 static int pg_connect(const db_target *t, db_conn **out, db_error *err)
 {
     *out = NULL;
+    pthread_once(&libpq_once, open_libpq);
+    if (!libpq.ok) {
+        set_err(err, "08001", libpq.why);
+        return DB_ERR;
+    }
     conn_args a;
     if (build_conn_args(t, &a, err) != DB_OK) {
         free_conn_args(&a);
         return DB_ERR;
     }
     /* expand_dbname = 0: a database name is only ever a name */
-    PGconn *pg = PQconnectdbParams(a.kw, a.val, 0);
+    PGconn *pg = pq.PQconnectdbParams(a.kw, a.val, 0);
     free_conn_args(&a);
-    if (!pg || PQstatus(pg) != CONNECTION_OK)
+    if (!pg || pq.PQstatus(pg) != CONNECTION_OK)
         return connect_failed(pg, t, err);
-    PQsetNoticeProcessor(pg, drop_notice, NULL);
+    pq.PQsetNoticeProcessor(pg, drop_notice, NULL);
     struct db_conn *c = calloc(1, sizeof *c);
-    const char *ver = PQparameterStatus(pg, "server_version");
+    const char *ver = pq.PQparameterStatus(pg, "server_version");
     char *version = strdup(ver ? ver : "");
     if (!c || !version) {
         free(c);
         free(version);
-        PQfinish(pg);
+        pq.PQfinish(pg);
         set_err(err, "", "out of memory");
         return DB_ERR;
     }
@@ -769,7 +832,7 @@ static int pg_connect(const db_target *t, db_conn **out, db_error *err)
     if (t->read_only) {
         c->sticky_read_only = 1;
         if (run(c, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", err) != DB_OK) {
-            PQfinish(pg);
+            pq.PQfinish(pg);
             free(version);
             free(c);
             return DB_ERR;
@@ -790,7 +853,7 @@ static void pg_close(db_conn *c)
 {
     if (!c)
         return;
-    PQfinish(c->pg);
+    pq.PQfinish(c->pg);
     for (int i = 0; i < STMT_SLOTS; i++)
         forget_slot(&c->stmts[i]);
     free(c->version);
@@ -844,12 +907,12 @@ static void remember(db_conn *c, const char *sql, size_t len, const Oid *types, 
 static int prepare_slot(db_conn *c, stmt_slot *s, const char *pg_sql, db_error *err)
 {
     snprintf(s->name, sizeof s->name, "n9e_stmt_%" PRIu64, ++c->stmt_seq);
-    PGresult *res = settle(c->pg, PQprepare(c->pg, s->name, pg_sql, s->nparams, s->types), err);
+    PGresult *res = settle(c->pg, pq.PQprepare(c->pg, s->name, pg_sql, s->nparams, s->types), err);
     if (!res) {
         forget_slot(s); /* it would fail the same way again */
         return DB_ERR;
     }
-    PQclear(res);
+    pq.PQclear(res);
     s->prepared = 1;
     return DB_OK;
 }
@@ -863,7 +926,7 @@ static int sent(PGconn *pg, int ok, db_error *err)
 static int send_prepared(db_conn *c, const stmt_slot *s, const pg_params *pp, db_error *err)
 {
     return sent(c->pg,
-                PQsendQueryPrepared(c->pg, s->name, s->nparams, pp->values, pp->lengths,
+                pq.PQsendQueryPrepared(c->pg, s->name, s->nparams, pp->values, pp->lengths,
                                     pp->formats, 0),
                 err);
 }
@@ -904,7 +967,7 @@ static int send_params(db_conn *c, const char *sql, const db_value *p, int n, st
     stmt_slot *s = rw.reusable && n > 0 ? find_slot(c, sql, len, pp.types, n) : NULL;
     if (s && pipelined) { /* the second sighting, in a pipeline: the prepare goes along */
         snprintf(s->name, sizeof s->name, "n9e_stmt_%" PRIu64, ++c->stmt_seq);
-        if (!PQsendPrepare(c->pg, s->name, rw.sql, s->nparams, s->types)) {
+        if (!pq.PQsendPrepare(c->pg, s->name, rw.sql, s->nparams, s->types)) {
             rc = fail_res(c->pg, NULL, err);
         } else {
             s->prepared = 1;
@@ -918,7 +981,7 @@ static int send_params(db_conn *c, const char *sql, const db_value *p, int n, st
         if (rw.reusable && n > 0)
             remember(c, sql, len, pp.types, n);
         rc = sent(c->pg,
-                  PQsendQueryParams(c->pg, rw.sql, n, pp.types, pp.values, pp.lengths, pp.formats,
+                  pq.PQsendQueryParams(c->pg, rw.sql, n, pp.types, pp.values, pp.lengths, pp.formats,
                                     0),
                   err);
     }
@@ -931,16 +994,16 @@ static int send_params(db_conn *c, const char *sql, const db_value *p, int n, st
  * filled); the connection is idle again afterwards. */
 static PGresult *collect(db_conn *c, db_error *err)
 {
-    PGresult *res = PQgetResult(c->pg);
+    PGresult *res = pq.PQgetResult(c->pg);
     if (!res) {
         fail_res(c->pg, NULL, err);
         return NULL;
     }
-    ExecStatusType st = PQresultStatus(res);
+    ExecStatusType st = pq.PQresultStatus(res);
     if (st != PGRES_COPY_IN && st != PGRES_COPY_OUT && st != PGRES_COPY_BOTH) {
         PGresult *extra;
-        while ((extra = PQgetResult(c->pg)) != NULL)
-            PQclear(extra);
+        while ((extra = pq.PQgetResult(c->pg)) != NULL)
+            pq.PQclear(extra);
     }
     res = settle(c->pg, res, err); /* a COPY is ended there */
     if (!res)
@@ -950,14 +1013,14 @@ static PGresult *collect(db_conn *c, db_error *err)
 
 static int affected_rows(PGresult *res, int64_t *affected, db_error *err)
 {
-    if (PQresultStatus(res) == PGRES_EMPTY_QUERY) {
-        PQclear(res);
+    if (pq.PQresultStatus(res) == PGRES_EMPTY_QUERY) {
+        pq.PQclear(res);
         set_err(err, "", "empty statement");
         return DB_ERR;
     }
     if (affected)
-        *affected = strtoll(PQcmdTuples(res), NULL, 10); /* "" (no count) reads as 0 */
-    PQclear(res);
+        *affected = strtoll(pq.PQcmdTuples(res), NULL, 10); /* "" (no count) reads as 0 */
+    pq.PQclear(res);
     return DB_OK;
 }
 
@@ -986,23 +1049,23 @@ static int drain_one(PGconn *pg, int is_commit, int64_t *affected, int *rc, db_e
 {
     PGresult *res;
     int any = 0;
-    while ((res = PQgetResult(pg)) != NULL) {
+    while ((res = pq.PQgetResult(pg)) != NULL) {
         any = 1;
-        ExecStatusType st = PQresultStatus(res);
+        ExecStatusType st = pq.PQresultStatus(res);
         if (affected && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK))
-            *affected = strtoll(PQcmdTuples(res), NULL, 10); /* "" (no count) reads as 0 */
+            *affected = strtoll(pq.PQcmdTuples(res), NULL, 10); /* "" (no count) reads as 0 */
         if (*rc == DB_OK && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
             *rc = DB_ERR;
             fail_res(pg, res, err);
-        } else if (*rc == DB_OK && is_commit && !strcmp(PQcmdStatus(res), "ROLLBACK")) {
+        } else if (*rc == DB_OK && is_commit && !strcmp(pq.PQcmdStatus(res), "ROLLBACK")) {
             *rc = DB_ERR;
             set_err(err, "25P02", "the transaction had failed earlier, so COMMIT rolled it back instead");
-            PQclear(res);
+            pq.PQclear(res);
         } else {
-            PQclear(res);
+            pq.PQclear(res);
         }
     }
-    return any || PQstatus(pg) != CONNECTION_BAD;
+    return any || pq.PQstatus(pg) != CONNECTION_BAD;
 }
 
 /* The sending half of query_send, outside pipeline mode; reuse: prepare
@@ -1018,8 +1081,8 @@ static int send_async(db_conn *c, const char *sql, const db_value *p, int n, int
     if (send_params(c, sql, p, n, &used, NULL, reuse, err) != DB_OK) {
         /* a failed send may still have left a result to read */
         PGresult *r;
-        while ((r = PQgetResult(c->pg)) != NULL)
-            PQclear(r);
+        while ((r = pq.PQgetResult(c->pg)) != NULL)
+            pq.PQclear(r);
         return DB_ERR;
     }
     c->pending = 1;
@@ -1031,12 +1094,12 @@ static int send_async(db_conn *c, const char *sql, const db_value *p, int n, int
  * What was in flight is lost with it (the connection is broken then). */
 static void abandon_pipeline(db_conn *c)
 {
-    PQpipelineSync(c->pg);
-    for (int spins = 0; !PQexitPipelineMode(c->pg) && spins < 64; spins++) {
-        PGresult *r = PQgetResult(c->pg);
-        if (!r && PQstatus(c->pg) == CONNECTION_BAD)
+    pq.PQpipelineSync(c->pg);
+    for (int spins = 0; !pq.PQexitPipelineMode(c->pg) && spins < 64; spins++) {
+        PGresult *r = pq.PQgetResult(c->pg);
+        if (!r && pq.PQstatus(c->pg) == CONNECTION_BAD)
             break;
-        PQclear(r);
+        pq.PQclear(r);
     }
     c->pending = 0;
     c->piped = 0;
@@ -1059,7 +1122,7 @@ static int pg_exec_send(db_conn *c, const char *sql, const db_value *p, int n, d
                                   : "a statement sent earlier has not been waited for");
         return DB_ERR;
     }
-    if (!c->pending && !PQenterPipelineMode(c->pg))
+    if (!c->pending && !pq.PQenterPipelineMode(c->pg))
         return fail_res(c->pg, NULL, err);
     stmt_slot *used, *along = NULL;
     if (send_params(c, sql, p, n, &used, &along, 0, err) != DB_OK) {
@@ -1067,11 +1130,11 @@ static int pg_exec_send(db_conn *c, const char *sql, const db_value *p, int n, d
             forget_slot(along);
             abandon_pipeline(c);
         } else if (!c->pending) {
-            PQexitPipelineMode(c->pg); /* nothing was queued */
+            pq.PQexitPipelineMode(c->pg); /* nothing was queued */
         }
         return DB_ERR;
     }
-    if (!PQpipelineSync(c->pg)) { /* sends the buffer: the connection broke */
+    if (!pq.PQpipelineSync(c->pg)) { /* sends the buffer: the connection broke */
         int rc = fail_res(c->pg, NULL, err);
         if (along)
             forget_slot(along);
@@ -1097,10 +1160,10 @@ static int pg_exec_wait(db_conn *c, int64_t *affected, db_error *err)
     int rc = DB_OK;
     *affected = 0;
     int alive = (!along || drain_one(c->pg, 0, NULL, &rc, err)) && drain_one(c->pg, 0, affected, &rc, err);
-    PGresult *sync = alive ? PQgetResult(c->pg) : NULL; /* PGRES_PIPELINE_SYNC */
-    if (sync && PQresultStatus(sync) != PGRES_PIPELINE_SYNC && rc == DB_OK)
+    PGresult *sync = alive ? pq.PQgetResult(c->pg) : NULL; /* PGRES_PIPELINE_SYNC */
+    if (sync && pq.PQresultStatus(sync) != PGRES_PIPELINE_SYNC && rc == DB_OK)
         rc = fail_res(c->pg, sync, err), sync = NULL;
-    PQclear(sync);
+    pq.PQclear(sync);
     if (!alive && rc == DB_OK)
         rc = fail_res(c->pg, NULL, err);
     if (rc != DB_OK && along)
@@ -1109,7 +1172,7 @@ static int pg_exec_wait(db_conn *c, int64_t *affected, db_error *err)
         hint_multi_statement(err);
     if (!alive)
         abandon_pipeline(c);
-    else if (!c->pending && !PQexitPipelineMode(c->pg) && rc == DB_OK)
+    else if (!c->pending && !pq.PQexitPipelineMode(c->pg) && rc == DB_OK)
         rc = fail_res(c->pg, NULL, err);
     if (!c->pending)
         c->piped = 0;
@@ -1139,18 +1202,18 @@ static int pg_query_wait(db_conn *c, db_cursor **out, db_error *err)
     PGresult *res = collect(c, err);
     if (!res)
         return DB_ERR;
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        PQclear(res);
+    if (pq.PQresultStatus(res) != PGRES_TUPLES_OK) {
+        pq.PQclear(res);
         set_err(err, "", "the statement sent returns no rows");
         return DB_ERR;
     }
     db_cursor *cur = new_cursor(c->pg, err);
     if (!cur) {
-        PQclear(res);
+        pq.PQclear(res);
         return DB_ERR;
     }
     cur->batch = res; /* the cursor owns it from here */
-    cur->nrows = PQntuples(res);
+    cur->nrows = pq.PQntuples(res);
     cur->done = 1;
     if (take_columns(cur, res, err) != DB_OK) {
         pg_cursor_close(cur);
@@ -1215,7 +1278,7 @@ static int pg_exec_batch(db_conn *c, const db_stmt *st, int n, int *failed, int6
         err->unsent = 1;
         return DB_ERR;
     }
-    if (!PQenterPipelineMode(c->pg))
+    if (!pq.PQenterPipelineMode(c->pg))
         return fail_res(c->pg, NULL, err);
     int rc = DB_OK, nsent = 0;
     stmt_slot *prepared[64] = {0};
@@ -1226,7 +1289,7 @@ static int pg_exec_batch(db_conn *c, const db_stmt *st, int n, int *failed, int6
         else
             nsent++;
     }
-    int synced = PQpipelineSync(c->pg);
+    int synced = pq.PQpipelineSync(c->pg);
     if (!synced && rc == DB_OK) {
         rc = fail_res(c->pg, NULL, err);
         *failed = n - 1;
@@ -1254,10 +1317,10 @@ static int pg_exec_batch(db_conn *c, const db_stmt *st, int n, int *failed, int6
             *failed = i;
     }
     if (synced) { /* the Sync's own result */
-        PGresult *res = PQgetResult(c->pg);
-        PQclear(res);
+        PGresult *res = pq.PQgetResult(c->pg);
+        pq.PQclear(res);
     }
-    if (!PQexitPipelineMode(c->pg) && rc == DB_OK) {
+    if (!pq.PQexitPipelineMode(c->pg) && rc == DB_OK) {
         rc = fail_res(c->pg, NULL, err);
         *failed = n - 1;
     }
@@ -1285,7 +1348,7 @@ static void drop_blobs(db_cursor *cur)
 {
     for (int i = 0; cur->blobs && i < cur->ncols; i++) {
         if (cur->blobs[i])
-            PQfreemem(cur->blobs[i]);
+            pq.PQfreemem(cur->blobs[i]);
         cur->blobs[i] = NULL;
     }
 }
@@ -1296,10 +1359,10 @@ static void drop_blobs(db_cursor *cur)
 static int cursor_exists(db_cursor *cur)
 {
     const char *vals[1] = {cur->name};
-    PGresult *res = PQexecParams(cur->pg, "SELECT 1 FROM pg_catalog.pg_cursors WHERE name = $1",
+    PGresult *res = pq.PQexecParams(cur->pg, "SELECT 1 FROM pg_catalog.pg_cursors WHERE name = $1",
                                  1, NULL, vals, NULL, NULL, 0);
-    int exists = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
-    PQclear(res);
+    int exists = pq.PQresultStatus(res) == PGRES_TUPLES_OK && pq.PQntuples(res) == 1;
+    pq.PQclear(res);
     return exists;
 }
 
@@ -1312,16 +1375,16 @@ static void close_server_cursor(db_cursor *cur, int known_alive)
     if (!cur->open)
         return;
     cur->open = 0;
-    if (PQstatus(cur->pg) != CONNECTION_OK)
+    if (pq.PQstatus(cur->pg) != CONNECTION_OK)
         return;
-    PGTransactionStatusType ts = PQtransactionStatus(cur->pg);
+    PGTransactionStatusType ts = pq.PQtransactionStatus(cur->pg);
     if (ts != PQTRANS_IDLE && ts != PQTRANS_INTRANS)
         return;
     if (ts == PQTRANS_INTRANS && !known_alive && !cursor_exists(cur))
         return;
     char sql[64];
     snprintf(sql, sizeof sql, "CLOSE %s", cur->name);
-    PQclear(PQexec(cur->pg, sql)); /* outside a transaction a failure harms nothing */
+    pq.PQclear(pq.PQexec(cur->pg, sql)); /* outside a transaction a failure harms nothing */
 }
 
 static void pg_cursor_close(db_cursor *cur)
@@ -1329,7 +1392,7 @@ static void pg_cursor_close(db_cursor *cur)
     if (!cur)
         return;
     drop_blobs(cur);
-    PQclear(cur->batch);
+    pq.PQclear(cur->batch);
     close_server_cursor(cur, 0);
     for (int i = 0; cur->names && i < cur->ncols; i++)
         free(cur->names[i]);
@@ -1344,7 +1407,7 @@ static void pg_cursor_close(db_cursor *cur)
  * change or vanish as batches are replaced. */
 static int take_columns(db_cursor *cur, const PGresult *res, db_error *err)
 {
-    int n = PQnfields(res);
+    int n = pq.PQnfields(res);
     size_t k = n > 0 ? (size_t)n : 1;
     cur->names = calloc(k, sizeof *cur->names);
     cur->types = calloc(k, sizeof *cur->types);
@@ -1356,8 +1419,8 @@ static int take_columns(db_cursor *cur, const PGresult *res, db_error *err)
     }
     cur->ncols = n;
     for (int i = 0; i < n; i++) {
-        cur->types[i] = PQftype(res, i);
-        cur->names[i] = strdup(PQfname(res, i));
+        cur->types[i] = pq.PQftype(res, i);
+        cur->names[i] = strdup(pq.PQfname(res, i));
         if (!cur->names[i]) {
             set_err(err, "", "out of memory");
             return DB_ERR;
@@ -1372,15 +1435,15 @@ static int fetch_batch(db_cursor *cur, db_error *err)
 {
     char sql[80];
     snprintf(sql, sizeof sql, "FETCH FORWARD %d FROM %s", FETCH_BATCH, cur->name);
-    PQclear(cur->batch);
+    pq.PQclear(cur->batch);
     cur->batch = NULL;
     cur->row = -1;
     cur->nrows = 0;
-    PGresult *res = PQexec(cur->pg, sql);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+    PGresult *res = pq.PQexec(cur->pg, sql);
+    if (pq.PQresultStatus(res) != PGRES_TUPLES_OK)
         return fail_res(cur->pg, res, err);
     cur->batch = res;
-    cur->nrows = PQntuples(res);
+    cur->nrows = pq.PQntuples(res);
     if (cur->nrows < FETCH_BATCH) {
         cur->done = 1;
         close_server_cursor(cur, 1);
@@ -1415,14 +1478,14 @@ static int open_server_cursor(db_conn *c, db_cursor *cur, const rewritten *rw,
     }
     int k = snprintf(sql, len, head, cur->name);
     memcpy(sql + k, rw->sql, strlen(rw->sql) + 1);
-    PGresult *res = PQexecParams(c->pg, sql, n, pp->types, pp->values, pp->lengths, pp->formats, 0);
+    PGresult *res = pq.PQexecParams(c->pg, sql, n, pp->types, pp->values, pp->lengths, pp->formats, 0);
     free(sql);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+    if (pq.PQresultStatus(res) != PGRES_COMMAND_OK) {
         fail_res(c->pg, res, err);
         hint_multi_statement(err);
         return DB_ERR;
     }
-    PQclear(res);
+    pq.PQclear(res);
     cur->open = 1;
     if (fetch_batch(cur, err) != DB_OK)
         return DB_ERR;
@@ -1433,20 +1496,20 @@ static int open_server_cursor(db_conn *c, db_cursor *cur, const rewritten *rw,
 static int open_result_cursor(db_conn *c, db_cursor *cur, const rewritten *rw,
                               const pg_params *pp, int n, db_error *err)
 {
-    PGresult *res = PQexecParams(c->pg, rw->sql, n, pp->types, pp->values, pp->lengths,
+    PGresult *res = pq.PQexecParams(c->pg, rw->sql, n, pp->types, pp->values, pp->lengths,
                                  pp->formats, 0);
     res = settle(c->pg, res, err);
     if (!res) {
         hint_multi_statement(err);
         return DB_ERR;
     }
-    if (PQresultStatus(res) == PGRES_EMPTY_QUERY) {
-        PQclear(res);
+    if (pq.PQresultStatus(res) == PGRES_EMPTY_QUERY) {
+        pq.PQclear(res);
         set_err(err, "", "empty statement");
         return DB_ERR;
     }
     cur->batch = res;
-    cur->nrows = PQntuples(res);
+    cur->nrows = pq.PQntuples(res);
     cur->done = 1;
     return take_columns(cur, res, err);
 }
@@ -1504,7 +1567,7 @@ static int pg_next(db_cursor *cur, db_error *err)
             return DB_OK;
         }
     }
-    PQclear(cur->batch); /* exhausted: free the last batch now */
+    pq.PQclear(cur->batch); /* exhausted: free the last batch now */
     cur->batch = NULL;
     cur->nrows = 0;
     cur->row = -1;
@@ -1523,7 +1586,7 @@ static const char *pg_colname(db_cursor *cur, int i)
 static void blob_value(db_cursor *cur, int i, const char *s, db_value *v)
 {
     if (!cur->blobs[i])
-        cur->blobs[i] = PQunescapeBytea((const unsigned char *)s, &cur->bloblens[i]);
+        cur->blobs[i] = pq.PQunescapeBytea((const unsigned char *)s, &cur->bloblens[i]);
     if (!cur->blobs[i])
         return; /* out of memory: value() cannot fail, so it reads as NULL */
     v->type = DBV_BLOB;
@@ -1536,9 +1599,9 @@ static void pg_value(db_cursor *cur, int i, db_value *v)
     memset(v, 0, sizeof *v);
     v->type = DBV_NULL;
     if (!cur->batch || cur->row < 0 || cur->row >= cur->nrows || i < 0 || i >= cur->ncols ||
-        PQgetisnull(cur->batch, cur->row, i))
+        pq.PQgetisnull(cur->batch, cur->row, i))
         return;
-    const char *s = PQgetvalue(cur->batch, cur->row, i);
+    const char *s = pq.PQgetvalue(cur->batch, cur->row, i);
     switch (cur->types[i]) {
     case OID_INT2:
     case OID_INT4:
@@ -1560,14 +1623,14 @@ static void pg_value(db_cursor *cur, int i, db_value *v)
     default: /* numeric keeps its exact decimal text; so does everything else */
         v->type = DBV_TEXT;
         v->s = s;
-        v->len = (size_t)PQgetlength(cur->batch, cur->row, i);
+        v->len = (size_t)pq.PQgetlength(cur->batch, cur->row, i);
         break;
     }
 }
 
 /* ---- transactions -------------------------------------------------------- */
 
-static int pg_in_transaction(db_conn *c) { return PQtransactionStatus(c->pg) != PQTRANS_IDLE; }
+static int pg_in_transaction(db_conn *c) { return pq.PQtransactionStatus(c->pg) != PQTRANS_IDLE; }
 
 /* BEGIN inside a transaction is only a warning in PostgreSQL; refuse it,
  * as a nested begin is always a bug in the caller. */
@@ -1587,11 +1650,11 @@ static int pg_begin(db_conn *c, int immediate, db_error *err)
 static int pg_commit(db_conn *c, db_error *err)
 {
     c->ro_savepoints = 0;
-    PGresult *res = settle(c->pg, PQexec(c->pg, "COMMIT"), err);
+    PGresult *res = settle(c->pg, pq.PQexec(c->pg, "COMMIT"), err);
     if (!res)
         return DB_ERR;
-    int rolled_back = !strcmp(PQcmdStatus(res), "ROLLBACK");
-    PQclear(res);
+    int rolled_back = !strcmp(pq.PQcmdStatus(res), "ROLLBACK");
+    pq.PQclear(res);
     if (rolled_back) {
         set_err(err, "25P02",
                 "the transaction had failed earlier, so COMMIT rolled it back instead");
@@ -1612,9 +1675,9 @@ static int savepoint_cmd(db_conn *c, const char *verb, const char *name, db_erro
         set_err(err, "", "no savepoint name given");
         return DB_ERR;
     }
-    char *q = PQescapeIdentifier(c->pg, name, strlen(name));
+    char *q = pq.PQescapeIdentifier(c->pg, name, strlen(name));
     if (!q) {
-        set_err(err, "", PQerrorMessage(c->pg));
+        set_err(err, "", pq.PQerrorMessage(c->pg));
         return DB_ERR;
     }
     size_t len = strlen(verb) + strlen(q) + 2;
@@ -1627,7 +1690,7 @@ static int savepoint_cmd(db_conn *c, const char *verb, const char *name, db_erro
     } else {
         set_err(err, "", "out of memory");
     }
-    PQfreemem(q);
+    pq.PQfreemem(q);
     return rc;
 }
 
@@ -1654,13 +1717,13 @@ static int pg_rollback_to(db_conn *c, const char *n, db_error *e)
 static int key_call(db_conn *c, const char *sql, const char *key, db_error *err)
 {
     const char *vals[1] = {key};
-    PGresult *res = PQexecParams(c->pg, sql, 1, NULL, vals, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQnfields(res) != 1) {
+    PGresult *res = pq.PQexecParams(c->pg, sql, 1, NULL, vals, NULL, NULL, 0);
+    if (pq.PQresultStatus(res) != PGRES_TUPLES_OK || pq.PQntuples(res) != 1 || pq.PQnfields(res) != 1) {
         fail_res(c->pg, res, err);
         return -1;
     }
-    int yes = PQgetvalue(res, 0, 0)[0] == 't';
-    PQclear(res);
+    int yes = pq.PQgetvalue(res, 0, 0)[0] == 't';
+    pq.PQclear(res);
     return yes;
 }
 
@@ -1818,13 +1881,13 @@ static char *pg_quote_ident(db_conn *c, const char *name, db_error *err)
         set_err(err, "", "no identifier given");
         return NULL;
     }
-    char *q = PQescapeIdentifier(c->pg, name, strlen(name));
+    char *q = pq.PQescapeIdentifier(c->pg, name, strlen(name));
     if (!q) {
-        set_err(err, "", PQerrorMessage(c->pg));
+        set_err(err, "", pq.PQerrorMessage(c->pg));
         return NULL;
     }
     char *out = strdup(q); /* callers free() it; libpq memory wants PQfreemem */
-    PQfreemem(q);
+    pq.PQfreemem(q);
     if (!out)
         set_err(err, "", "out of memory");
     return out;

@@ -15,6 +15,7 @@
 #include "http.h"
 
 #include "driver.h"
+#include "lazy.h"
 #include "log.h"
 #include "sandbox.h"
 
@@ -43,6 +44,36 @@
 #define HOST_TEXT_MAX 64      /* a numeric IPv4 or IPv6 address */
 
 enum job_state { JOB_STARTING, JOB_RUNNING, JOB_DONE };
+/* libmicrohttpd, opened when serve starts (lazy.h) */
+#define MHD_FUNCTIONS(X) \
+    X(MHD_add_response_header) \
+    X(MHD_create_response_from_buffer) \
+    X(MHD_create_response_from_callback) \
+    X(MHD_destroy_response) \
+    X(MHD_get_connection_info) \
+    X(MHD_get_connection_values) \
+    X(MHD_get_daemon_info) \
+    X(MHD_lookup_connection_value) \
+    X(MHD_queue_response) \
+    X(MHD_start_daemon) \
+    X(MHD_stop_daemon)
+
+static struct {
+    MHD_FUNCTIONS(LAZY_SLOT)
+} mhd;
+static lazy_lib libmhd = {.soname = "libmicrohttpd.so.12", .package = "libmicrohttpd12"};
+
+static void open_libmhd(void)
+{
+    void *h = lazy_open(&libmhd);
+#define MHD_BIND(name) \
+    if (h && !(mhd.name = (__typeof__(mhd.name))lazy_sym(&libmhd, h, #name))) \
+        h = NULL;
+    MHD_FUNCTIONS(MHD_BIND)
+#undef MHD_BIND
+    libmhd.ok = h != NULL;
+}
+
 static const char *const state_names[] = {"starting", "running", "done"};
 
 typedef struct job {
@@ -652,7 +683,7 @@ static struct MHD_Response *stream_response(unsigned id)
         free(s);
         return NULL;
     }
-    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read,
+    struct MHD_Response *r = mhd.MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read,
                                                                s, stream_free);
     if (!r)
         stream_free(s);
@@ -671,13 +702,13 @@ typedef struct {
 static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, const char *body)
 {
     struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+        mhd.MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    enum MHD_Result ok = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
+    mhd.MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    mhd.MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    enum MHD_Result ok = mhd.MHD_queue_response(c, status, r);
+    mhd.MHD_destroy_response(r);
     return ok;
 }
 
@@ -703,7 +734,7 @@ static void push_request(lua_State *L, struct MHD_Connection *c, const char *url
     lua_pushstring(L, url);
     lua_setfield(L, -2, "path");
     lua_newtable(L);
-    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, L);
+    mhd.MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, L);
     lua_setfield(L, -2, "query");
     static const struct {
         const char *header, *field;
@@ -711,7 +742,7 @@ static void push_request(lua_State *L, struct MHD_Connection *c, const char *url
                    {MHD_HTTP_HEADER_ACCEPT, "accept"},
                    {MHD_HTTP_HEADER_CONTENT_TYPE, "content_type"}};
     for (size_t i = 0; i < sizeof headers / sizeof *headers; i++) {
-        const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, headers[i].header);
+        const char *v = mhd.MHD_lookup_connection_value(c, MHD_HEADER_KIND, headers[i].header);
         if (v) {
             lua_pushstring(L, v);
             lua_setfield(L, -2, headers[i].field);
@@ -720,7 +751,7 @@ static void push_request(lua_State *L, struct MHD_Connection *c, const char *url
     lua_pushlstring(L, rq->body ? rq->body : "", rq->len);
     lua_setfield(L, -2, "body");
     const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        mhd.MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     char host[HOST_TEXT_MAX];
     if (ci && ci->client_addr &&
         getnameinfo(ci->client_addr,
@@ -736,7 +767,7 @@ static void add_header_field(lua_State *L, struct MHD_Response *r, const char *f
                              const char *header)
 {
     if (lua_getfield(L, -1, field) == LUA_TSTRING)
-        MHD_add_response_header(r, header, lua_tostring(L, -1));
+        mhd.MHD_add_response_header(r, header, lua_tostring(L, -1));
     lua_pop(L, 1);
 }
 
@@ -769,18 +800,18 @@ static enum MHD_Result answer(struct MHD_Connection *c, const char *url, const c
     if (lua_getfield(L, -1, "stream") == LUA_TNUMBER) {
         r = stream_response((unsigned)lua_tointeger(L, -1));
         if (r)
-            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/x-ndjson");
+            mhd.MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/x-ndjson");
     } else {
         size_t len = 0;
         lua_getfield(L, -2, "body");
         const char *body = lua_tolstring(L, -1, &len);
-        r = MHD_create_response_from_buffer(len, (void *)(body ? body : ""),
+        r = mhd.MHD_create_response_from_buffer(len, (void *)(body ? body : ""),
                                             MHD_RESPMEM_MUST_COPY);
         lua_pop(L, 1);
         /* JSON unless the reply names its own type (/metrics) */
         lua_getfield(L, -2, "content_type");
         if (r)
-            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+            mhd.MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                                     lua_isstring(L, -1) ? lua_tostring(L, -1) : "application/json");
         lua_pop(L, 1);
     }
@@ -789,13 +820,13 @@ static enum MHD_Result answer(struct MHD_Connection *c, const char *url, const c
         sandbox_close(L);
         return MHD_NO;
     }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    mhd.MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     add_header_field(L, r, "allow", MHD_HTTP_HEADER_ALLOW);
     add_header_field(L, r, "www_authenticate", MHD_HTTP_HEADER_WWW_AUTHENTICATE);
     add_header_field(L, r, "location", MHD_HTTP_HEADER_LOCATION);
     sandbox_close(L);
-    ok = MHD_queue_response(c, status ? status : 500, r);
-    MHD_destroy_response(r);
+    ok = mhd.MHD_queue_response(c, status ? status : 500, r);
+    mhd.MHD_destroy_response(r);
     return ok;
 }
 
@@ -812,7 +843,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
             return MHD_NO;
         *ctx = rq;
         const char *cl =
-            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+            mhd.MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > MAX_BODY) {
             /* answered before the body is read; MHD then closes the
              * connection instead of reading what it was going to send */
@@ -938,6 +969,14 @@ int http_serve(const host_args *a)
         return code;
     }
     driver_init_threads();
+    open_libmhd(); /* one thread yet: no once needed */
+    if (!libmhd.ok) {
+        fprintf(stderr, "n9e-lua-migrate: error: serve: %s\n", libmhd.why);
+        freeaddrinfo(ai);
+        free(srv.tokens_text);
+        log_close_file();
+        return 1;
+    }
 
     /* Signals are taken by sigwait below; every thread MHD or a job starts
      * inherits the mask.  A client that goes away must not kill us. */
@@ -952,7 +991,7 @@ int http_serve(const host_args *a)
     unsigned timeout = timeout_text ? (unsigned)strtoul(timeout_text, NULL, 10) : 30;
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_ERROR_LOG | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-    struct MHD_Daemon *d = MHD_start_daemon(
+    struct MHD_Daemon *d = mhd.MHD_start_daemon(
         flags, 0, NULL, NULL, on_access, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
         MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)MAX_CONNECTIONS, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
@@ -965,7 +1004,7 @@ int http_serve(const host_args *a)
         log_close_file();
         return 1;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    const union MHD_DaemonInfo *info = mhd.MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     char host[HOST_TEXT_MAX] = "?";
     getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof host, NULL, 0, NI_NUMERICHOST);
     printf(ai->ai_family == AF_INET6 ? "serving on http://[%s]:%u\n" : "serving on http://%s:%u\n",
@@ -994,7 +1033,7 @@ int http_serve(const host_args *a)
     srv.stopping = 1;
     pthread_cond_broadcast(&srv.changed);
     pthread_mutex_unlock(&srv.mu);
-    MHD_stop_daemon(d); /* joins the connection threads */
+    mhd.MHD_stop_daemon(d); /* joins the connection threads */
     pthread_mutex_lock(&srv.mu);
     if (srv.running > 0)
         fprintf(stderr, "n9e-lua-migrate: stopping: waiting for %d running job(s) to finish\n",

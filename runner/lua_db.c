@@ -711,7 +711,7 @@ static int send_statement(lua_State *L, int rows)
     int behind = !rows && may_send_behind(c);
     if (!behind)
         check_idle(L, 1);
-    int ahead = behind || c->ready == 1; /* a count to return */
+    int ahead = behind || (!rows && c->ready == 1); /* a count to return */
     int64_t ahead_affected = c->ready_affected;
     drop_ready(c);
     const char *sql = luaL_checkstring(L, 2);

@@ -25,6 +25,9 @@
 #include <unistd.h>
 
 #include "driver.h"
+#include "lazy.h"
+
+#include <dlfcn.h>
 
 static const db_driver *D = &driver_sqlite;
 
@@ -863,6 +866,28 @@ static void test_online_backup(void **state)
     unlink(copy);
 }
 
+/* libpq and libmicrohttpd are opened on first use, not at start: a SQLite
+ * connection leaves them unloaded; and a library that cannot be opened,
+ * or lacks a function, says which and what package has it. */
+static void test_client_libraries_on_first_use(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(scalar(f->c, "SELECT 1"), 1);
+    assert_null(dlopen("libpq.so.5", RTLD_LAZY | RTLD_NOLOAD));
+    assert_null(dlopen("libmicrohttpd.so.12", RTLD_LAZY | RTLD_NOLOAD));
+
+    lazy_lib missing = {.soname = "libn9e-no-such-library.so.0", .package = "n9e-nothing"};
+    assert_null(lazy_open(&missing));
+    assert_non_null(strstr(missing.why, "cannot load libn9e-no-such-library.so.0 (Debian package n9e-nothing)"));
+    lazy_lib libm = {.soname = "libm.so.6", .package = "libc6"};
+    void *h = lazy_open(&libm);
+    assert_non_null(h);
+    assert_non_null(lazy_sym(&libm, h, "cos"));
+    assert_null(lazy_sym(&libm, h, "n9e_no_such_function"));
+    assert_string_equal(libm.why, "libm.so.6 has no n9e_no_such_function (too old?)");
+    dlclose(h);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -883,6 +908,7 @@ int main(void)
         T(test_catalog),
         T(test_engine_errors),
         T(test_online_backup),
+        T(test_client_libraries_on_first_use),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
