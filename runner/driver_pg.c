@@ -1068,27 +1068,6 @@ static int drain_one(PGconn *pg, int is_commit, int64_t *affected, int *rc, db_e
     return any || pq.PQstatus(pg) != CONNECTION_BAD;
 }
 
-/* The sending half of query_send, outside pipeline mode; reuse: prepare
- * it from its second sighting whatever it is. */
-static int send_async(db_conn *c, const char *sql, const db_value *p, int n, int reuse,
-                      db_error *err)
-{
-    if (c->pending) {
-        set_err(err, "", "a statement sent earlier has not been waited for");
-        return DB_ERR;
-    }
-    stmt_slot *used;
-    if (send_params(c, sql, p, n, &used, NULL, reuse, err) != DB_OK) {
-        /* a failed send may still have left a result to read */
-        PGresult *r;
-        while ((r = pq.PQgetResult(c->pg)) != NULL)
-            pq.PQclear(r);
-        return DB_ERR;
-    }
-    c->pending = 1;
-    return DB_OK;
-}
-
 /* Read what the pipeline still holds and leave pipeline mode: after a
  * send that failed half-way, whose pieces would otherwise come first.
  * What was in flight is lost with it (the connection is broken then). */
@@ -1181,10 +1160,25 @@ static int pg_exec_wait(db_conn *c, int64_t *affected, db_error *err)
 
 /* The rows of a statement sent by pg_query_send: db:rewrite sends a
  * batch's write and the next batch's read as one statement (WITH ...
- * UPDATE ... SELECT), so the server reads while the client maps. */
+ * UPDATE ... SELECT), so the server reads while the client maps.  It goes
+ * outside pipeline mode, alone, and is prepared from its second sighting
+ * whatever it is. */
 static int pg_query_send(db_conn *c, const char *sql, const db_value *p, int n, db_error *err)
 {
-    return send_async(c, sql, p, n, 1, err);
+    if (c->pending) {
+        set_err(err, "", "a statement sent earlier has not been waited for");
+        return DB_ERR;
+    }
+    stmt_slot *used;
+    if (send_params(c, sql, p, n, &used, NULL, 1, err) != DB_OK) {
+        /* a failed send may still have left a result to read */
+        PGresult *r;
+        while ((r = pq.PQgetResult(c->pg)) != NULL)
+            pq.PQclear(r);
+        return DB_ERR;
+    }
+    c->pending = 1;
+    return DB_OK;
 }
 
 static db_cursor *new_cursor(PGconn *pg, db_error *err);
