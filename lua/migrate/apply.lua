@@ -363,17 +363,21 @@ end
 --- The history row of a version (and the step log collected for it).
 --- With plan.batch (a list), the statements are added to it, to be sent
 --- with the version's COMMIT in one round trip (run, PostgreSQL).
+--- The step log goes first: outside a transaction (MySQL, recorded_together)
+--- the history row is the version's commit point, and a step log without
+--- it (a crash in between) is still a true log of the steps that ran.
 local function record(conn, s, kind, outcome, started, ms, err, plan)
-  local stmts = { history.insert_statement(conn, {
+  local stmts = {}
+  if plan and plan.steps then
+    stmts[1] = history.steps_statement(conn, plan.steps)
+    plan.steps = {}
+  end
+  stmts[#stmts + 1] = history.insert_statement(conn, {
     version = s.version, description = s.description, kind = kind, script = s.name,
     checksum = s.checksum, applied_at = log.iso(started), duration_ms = ms,
     applied_by = sys.username(), host = sys.hostname(), runner_version = sys.version,
     outcome = outcome, error = err,
-  }) }
-  if plan and plan.steps then
-    stmts[2] = history.steps_statement(conn, plan.steps)
-    plan.steps = {}
-  end
+  })
   if plan and plan.batch then
     for _, st in ipairs(stmts) do plan.batch[#plan.batch + 1] = st end
   else
@@ -397,16 +401,42 @@ end
 --- the schema table is made first, as DDL would commit the transaction.
 --- Shadow tables are dropped after the commit.  begun: the caller's
 --- transaction is open already (a held conversion, Version:hold).
-local function recorded_together(conn, jv, fn, begun)
+---
+--- With `finished` (a list: `run` on MySQL), a version that is not the
+--- run's last, holds no conversion and made no shadow table needs no
+--- transaction, three round trips of its eight: its step log and then its
+--- history row are written on their own (record), the history row being
+--- the commit point, and its journal stays, listed in `finished`, until
+--- the next version recorded in a transaction deletes them all (settle;
+--- the run's last, or finish_journals when the run stops early).  A
+--- journal of a version the history records is finished, which is what
+--- recovery does with it (M.recover).  Nobody reads in between a record
+--- that is not there: the schema record goes with the run's last version.
+local function recorded_together(conn, jv, fn, begun, finished, last)
+  if finished and not begun and not last and not jv.shadows then
+    local res = fn()
+    if jv.rows > 0 then finished[#finished + 1] = jv.version end
+    return res
+  end
   if not begun then
     history.ensure_schema_table(conn)
     conn:begin()
   end
   local res = fn()
-  local settled = jv:settle()
+  local settled = jv:settle(finished)
   conn:commit()
+  if finished then for i = #finished, 1, -1 do finished[i] = nil end end
   if not settled then journal.finish(conn, jv.version) end
   return res
+end
+
+--- A run that stops before its last version: the journals of the versions
+--- it recorded, left for that version to delete (recorded_together).
+local function finish_journals(conn, finished)
+  if finished and #finished > 0 then
+    journal.forget(conn, finished)
+    for i = #finished, 1, -1 do finished[i] = nil end
+  end
 end
 
 local function succeeded(conn, s, started, ms, plan)
@@ -490,7 +520,8 @@ local function apply_version_journaled(conn, s, plan)
   local ms = math.floor((sys.monotonic() - t0) * 1000 + 0.5)
   if ok then
     failpoint.hit("before_history", s.version)
-    return true, recorded_together(conn, jv, function() return succeeded(conn, s, started, ms, plan) end, held)
+    return true, recorded_together(conn, jv, function() return succeeded(conn, s, started, ms, plan) end, held,
+                                   conn.dialect == "mysql" and plan.finished_journals or nil, plan.last == s.version)
   end
   pcall(function() if conn:in_transaction() then conn:rollback() end end)
   -- the connection itself may be gone (server restart, KILL): then the
@@ -510,15 +541,18 @@ local function apply_version_journaled(conn, s, plan)
 end
 
 --- Journals left by a run that died: versions that made it into history
---- are cleaned up; the others are undone.  Raises exit 6 when undoing fails.
+--- are finished (their journals deleted, a run leaves them for later,
+--- recorded_together); the others are undone.  Returns the undone
+--- versions and the finished ones.  Raises exit 6 when undoing fails.
 function M.recover(conn)
   local open = journal.open_versions(conn)
-  if #open == 0 then return {} end -- every run's case: history need not be read for it
+  if #open == 0 then return {}, {} end -- every run's case: history need not be read for it
   local done = history.applied(history.read(conn))
-  local recovered = {}
+  local recovered, finished = {}, {}
   for _, v in ipairs(open) do
     if done[v] then
       journal.finish(conn, v)
+      finished[#finished + 1] = v
     else
       local ok, problems = journal.undo(conn, v)
       if not ok then
@@ -527,10 +561,10 @@ function M.recover(conn)
       end
       log.warn("version.recovered", ("version %s was interrupted by an earlier run; restored the state before it")
         :format(v), { version = v })
+      recovered[#recovered + 1] = v
     end
-    recovered[#recovered + 1] = v
   end
-  return recovered
+  return recovered, finished
 end
 
 --- The run-wide lock, or exit 5; then the short lock waits of what
@@ -594,6 +628,7 @@ function M.run(conn, scripts, opts)
       return res
     end
     plan.last = plan.pending[#plan.pending].version
+    plan.finished_journals = {}
     plan.lock_opts = lock_opts
     -- before anything of the run is written: the database as it stands
     local backup
@@ -645,8 +680,12 @@ function M.run(conn, scripts, opts)
         res.outcome, res.failed, res.exit = "failed", info, info.exit
         if #res.applied > 0 then -- the versions before it made it: their schema
           history.ensure_schema_table(conn) -- DDL, outside the savepoint (MySQL)
-          -- in a savepoint: a failure here must not abort the run's transaction
-          pcall(conn.tx, conn, function() remember_schema(conn, res.current) end)
+          -- in a savepoint: a failure here must not abort the run's
+          -- transaction; the journals left there the next run deletes
+          pcall(conn.tx, conn, function()
+            remember_schema(conn, res.current)
+            finish_journals(conn, plan.finished_journals)
+          end)
         end
         break
       end
@@ -683,16 +722,18 @@ function M.run(conn, scripts, opts)
 end
 
 --- Take the lock, finish interrupted journals, run
---- fn(lock_is_tx, mysql, recovered) protected, commit, release the lock.
+--- fn(lock_is_tx, mysql, recovered, finished) protected, commit, release
+--- the lock.
 local function locked(conn, opts, fn)
   take_lock(conn, opts)
   local lock_is_tx, mysql = conn:in_transaction(), conn.dialect == "mysql"
   local ok, res = pcall(function()
     -- rollback, baseline and repair wait for locks as briefly as run does
     -- (take_lock), without retries: a refused lock fails the command
-    local recovered = not lock_is_tx and M.recover(conn) or {}
+    local recovered, finished = {}, {}
+    if not lock_is_tx then recovered, finished = M.recover(conn) end
     if not lock_is_tx and not mysql then conn:begin() end
-    local r = fn(lock_is_tx, mysql, recovered)
+    local r = fn(lock_is_tx, mysql, recovered, finished)
     if conn:in_transaction() then conn:commit() end
     return r
   end)
@@ -902,7 +943,10 @@ end
 --- `repair`: take the lock and finish what an interrupted or unrestored
 --- run left (MySQL/MariaDB journals).  Returns { recovered = {versions} }.
 function M.repair(conn, opts)
-  return locked(conn, opts, function(_, _, recovered) return { recovered = recovered } end)
+  return locked(conn, opts, function(_, _, recovered, finished)
+    table.move(finished, 1, #finished, #recovered + 1, recovered)
+    return { recovered = recovered }
+  end)
 end
 
 --- Re-run verify of every applied version, read-only, inside a

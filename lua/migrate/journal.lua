@@ -544,13 +544,18 @@ end
 --- and step rows): its journal rows are deleted there when it made no
 --- shadow table, so that one COMMIT ends the version; a crash leaves either
 --- the history and no journal, or the journal and no history (undone).
---- Nothing is sent when the version wrote no row.  Returns false when
---- shadow tables are left: M.finish drops them after that commit (a DROP
---- would commit the transaction early), then the rows.
-function Version:settle()
-  if self.shadows then return false end
-  if self.rows > 0 then M.forget(self.conn, self.version) end
-  return true
+--- `earlier`: versions of the run recorded before it whose journals were
+--- left for this statement to delete (apply.lua, recorded_together).  Nothing is
+--- sent when there is nothing to delete.  Returns false when shadow tables
+--- are left: M.finish drops them after that commit (a DROP would commit
+--- the transaction early), then the rows.
+function Version:settle(earlier)
+  local versions = {}
+  for i, v in ipairs(earlier or {}) do versions[i] = v end
+  local settled = not self.shadows
+  if settled and self.rows > 0 then versions[#versions + 1] = self.version end
+  M.forget(self.conn, versions)
+  return settled
 end
 
 --- A version that finished and is recorded: drop its shadow tables and its
@@ -565,8 +570,19 @@ function M.finish(conn, version)
   M.forget(conn, version)
 end
 
-function M.forget(conn, version)
-  conn:exec(("DELETE FROM %s WHERE version = ?"):format(conn:quote_ident(M.TABLE)), version)
+--- Delete the journal rows of a version, or of a list of versions (at most
+--- 500 a statement).
+function M.forget(conn, versions)
+  if type(versions) ~= "table" then versions = { versions } end
+  local sql = "DELETE FROM " .. conn:quote_ident(M.TABLE) .. " WHERE version "
+  for first = 1, #versions, 500 do
+    local last = math.min(first + 499, #versions)
+    if first == last then
+      conn:exec(sql .. "= ?", versions[first])
+    else
+      conn:exec(sql .. "IN (?" .. string.rep(", ?", last - first) .. ")", table.unpack(versions, first, last))
+    end
+  end
 end
 
 return M

@@ -239,9 +239,15 @@ function M.collect(conn, scripts, lock_key)
   local held = lock_key and conn:lock_held(lock_key)
   local open = journal.open_versions(conn)
   if held == false and conn:lock_held(lock_key) then held = true end
+  -- the journal of a version the history records is finished, not open
+  -- (a run that died leaves them; the next run deletes them)
+  local applied, unrestored = history.applied(rows), 0
+  for _, v in ipairs(open) do
+    if not applied[v] then unrestored = unrestored + 1 end
+  end
   family(list, "n9e_migrate_unrestored_versions", "gauge",
          "versions whose journal is open while no runner holds the migration lock: interrupted or not "
-         .. "restored (exit 6); `repair` or the next run restores them")(held and 0 or #open)
+         .. "restored (exit 6); `repair` or the next run restores them")(held and 0 or unrestored)
   if held ~= nil then
     family(list, "n9e_migrate_lock_held", "gauge",
            "1 while a runner holds the database's migration lock (an upgrade, rollback or repair is at work)")(

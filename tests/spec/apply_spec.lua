@@ -446,12 +446,14 @@ describe("apply protocol", function()
         end)
       end
       for _, n in ipairs({ 3, 5 }) do
-        -- a create_table row for each table, no snapshot; a DELETE per
-        -- version that wrote a row (not for the empty one), each inside
-        -- the transaction of the version's history row
+        -- a create_table row for each table, no snapshot.  PostgreSQL: a
+        -- DELETE per version that wrote a row (not for the empty one),
+        -- each inside the transaction of the version's history row.
+        -- MySQL: one DELETE of them all, in the run's last version's
+        -- transaction (apply.lua, recorded_together)
         assert.are.equal(n - 1, seen[n].inserts)
         for _, a in ipairs(seen[n].actions) do assert.are.equal("create_table", a) end
-        assert.are.equal(n - 1, seen[n].deletes)
+        assert.are.equal(ENGINE == "mysql" and 1 or n - 1, seen[n].deletes)
         assert.are.equal(0, seen[n].deletes_outside_tx)
       end
       -- no listing of the tables per version: two versions more cost
@@ -460,6 +462,53 @@ describe("apply protocol", function()
       assert.are.equal(seen[3].listings, seen[5].listings)
       if ENGINE == "mysql" then assert.are.equal(seen[3].probes, seen[5].probes) end
     end)
+
+    if ENGINE == "mysql" then
+      it("leaves the journals of recorded versions for one DELETE, which a run that stops early sends too", function()
+        local files = making(4)
+        files["v03.lua"] = jscript("1.0.3", [[db:exec("CREATE TABLE t_3 (id INTEGER PRIMARY KEY)")
+          error("stop at 1.0.3")]])
+        with(files, function(db, dir)
+          local seen = counting(function()
+            local r = testing.migrate(db, { scripts = dir })
+            assert.are.equal(1, r.exit)
+            assert.matches("stop at 1%.0%.3", r.failed.message)
+            assert.are.equal("1.0.2", r.current)
+          end)
+          -- 1.0.3 undone with its journal; 1.0.1 and 1.0.2 kept, their
+          -- journals deleted in one statement after the failure
+          assert.are.equal(0, journal_rows(db))
+          assert.is_true(db:table_exists("t_2"))
+          assert.is_false(db:table_exists("t_3"))
+          assert.are.equal(2, seen.deletes)
+          assert.are.equal("1.0.2", db:scalar("SELECT version FROM n9e_migrate_schema"))
+          local applied = {}
+          for r in db:query("SELECT version FROM n9e_migrate_history WHERE outcome = 'applied' ORDER BY id") do
+            applied[#applied + 1] = r.version
+          end
+          assert.are.same({ "1.0.1", "1.0.2" }, applied)
+        end)
+      end)
+
+      it("finishes, not undoes, the journal of a version whose history row is there", function()
+        with(making(2), function(db, dir)
+          local r = testing.migrate(db, { scripts = dir, to = "1.0.1" })
+          assert.are.equal(0, r.exit, r.failed and r.failed.message)
+          -- what a run killed after 1.0.1's history row, before its last
+          -- version, leaves: 1.0.1's journal row, which would drop t_1
+          db:exec("INSERT INTO n9e_migrate_journal (version, seq, action, table_name, statement, undo_sql, probe, "
+            .. "state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", "1.0.1", 1, "create_table", "t_1",
+            "CREATE TABLE t_1 (id INTEGER PRIMARY KEY, name VARCHAR(64))", '["DROP TABLE IF EXISTS `t_1`"]',
+            '{"name":"t_1","kind":"table"}', "started", "2026-01-01T00:00:00.000Z")
+          r = testing.migrate(db, { scripts = dir })
+          assert.are.equal(0, r.exit, r.failed and r.failed.message)
+          assert.are.same({}, r.recovered)
+          assert.is_true(db:table_exists("t_1"))
+          assert.is_true(db:table_exists("t_2"))
+          assert.are.equal(0, journal_rows(db))
+        end)
+      end)
+    end
 
     it("drops a version's shadow tables once its history is committed, then its rows", function()
       local body = [[db:exec("DROP TABLE b")]]
@@ -474,10 +523,10 @@ describe("apply protocol", function()
         assert.is_false(db:table_exists("b"))
         for _, t in ipairs(db:tables()) do assert.is_nil(t:find("^n9e_pre_") or t:find("^n9e_drop_"), t) end
         assert.are.equal(0, journal_rows(db))
-        -- 1.0.5 (and 1.0.0, journaled on MySQL) ends in its history's
-        -- transaction; 1.1.0, with shadow tables, after it (their DROP
-        -- would commit it)
-        assert.are.equal(ENGINE == "mysql" and 3 or 2, seen.deletes)
+        -- 1.0.5 ends in its history's transaction (on MySQL, with 1.0.0,
+        -- the last version's: one DELETE); 1.1.0, with shadow tables,
+        -- after it (their DROP would commit it)
+        assert.are.equal(2, seen.deletes)
         assert.are.equal(1, seen.deletes_outside_tx)
       end)
     end)
