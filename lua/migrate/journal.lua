@@ -164,50 +164,59 @@ end
 function M.classify(sql)
   local s = strip(sql)
   local m = matcher(s)
-  if m("^()SELECT()") or m("^()SET%s()") or m("^()SHOW()") or m("^()DO%s()") then
-    return { kind = "plain" }
-  end
-  local t = m("^CREATE%s+TABLE%s+IF%s+NOT%s+EXISTS%s+" .. N) or m("^CREATE%s+TABLE%s+" .. N)
-  if t then return { kind = "create_table", table = t } end
-  local i, on
-  for _, form in ipairs({ "^CREATE%s+INDEX%s+", "^CREATE%s+UNIQUE%s+INDEX%s+",
-                          "^CREATE%s+INDEX%s+CONCURRENTLY%s+", "^CREATE%s+UNIQUE%s+INDEX%s+CONCURRENTLY%s+",
-                          "^CREATE%s+INDEX%s+CONCURRENTLY%s+IF%s+NOT%s+EXISTS%s+",
-                          "^CREATE%s+UNIQUE%s+INDEX%s+CONCURRENTLY%s+IF%s+NOT%s+EXISTS%s+" }) do
-    if not i then i, on = m(form .. N .. "%s+ON%s+" .. N) end
-  end
-  if i then return { kind = "create_index", name = i, table = on } end
-  local a, b = m("^RENAME%s+TABLE%s+" .. N .. "%s+TO%s+" .. N .. "%s*$")
-  if a then return { kind = "rename", table = a, to = b } end
-  t = m("^DROP%s+TABLE%s+IF%s+EXISTS%s+" .. N .. "%s*$") or m("^DROP%s+TABLE%s+" .. N .. "%s*$")
-  if t then return { kind = "drop_table", table = t } end
-  t = select(2, m("^DROP%s+INDEX%s+" .. N .. "%s+ON%s+" .. N .. "%s*$"))
-  if t then return { kind = "preimage", table = t } end
-  t = m("^ALTER%s+TABLE%s+" .. N .. "%s+[^,]*$") -- one clause: maybe invertible
-  if t then
-    local col = m("^ALTER%s+TABLE%s+`?[%w_$]+`?%s+ADD%s+COLUMN%s+" .. N)
-    local idx = m("^ALTER%s+TABLE%s+`?[%w_$]+`?%s+ADD%s+INDEX%s+" .. N)
-      or m("^ALTER%s+TABLE%s+`?[%w_$]+`?%s+ADD%s+KEY%s+" .. N)
-      or m("^ALTER%s+TABLE%s+`?[%w_$]+`?%s+ADD%s+UNIQUE%s+INDEX%s+" .. N)
-      or m("^ALTER%s+TABLE%s+`?[%w_$]+`?%s+ADD%s+UNIQUE%s+KEY%s+" .. N)
-    local keyword = m("^ALTER%s+TABLE%s+`?[%w_$]+`?%s+ADD%s+" .. N)
-    local KEYWORDS = { INDEX = true, KEY = true, UNIQUE = true, PRIMARY = true, CONSTRAINT = true,
-                       FULLTEXT = true, SPATIAL = true, FOREIGN = true, COLUMN = true }
-    if not col and keyword and not KEYWORDS[keyword:upper()] then col = keyword end
-    if col then return { kind = "add_column", table = t, name = col } end
-    if idx then return { kind = "add_index", table = t, name = idx } end
-    local to = m("^ALTER%s+TABLE%s+`?[%w_$]+`?%s+RENAME%s+TO%s+" .. N .. "%s*$")
-      or m("^ALTER%s+TABLE%s+`?[%w_$]+`?%s+RENAME%s+" .. N .. "%s*$")
-    if to and to:upper() ~= "COLUMN" and to:upper() ~= "INDEX" and to:upper() ~= "KEY" then
-      return { kind = "rename", table = t, to = to }
+  -- each form starts with its own keyword: only that keyword's are tried
+  local first = (s:match("^%a+") or ""):upper()
+  if first == "SELECT" or first == "SET" or first == "SHOW" or first == "DO" then
+    if m("^()SELECT()") or m("^()SET%s()") or m("^()SHOW()") or m("^()DO%s()") then
+      return { kind = "plain" }
     end
-    return { kind = "preimage", table = t }
+  elseif first == "CREATE" then
+    local t = m("^CREATE%s+TABLE%s+IF%s+NOT%s+EXISTS%s+" .. N) or m("^CREATE%s+TABLE%s+" .. N)
+    if t then return { kind = "create_table", table = t } end
+    local i, on
+    for _, form in ipairs({ "^CREATE%s+INDEX%s+", "^CREATE%s+UNIQUE%s+INDEX%s+",
+                            "^CREATE%s+INDEX%s+CONCURRENTLY%s+", "^CREATE%s+UNIQUE%s+INDEX%s+CONCURRENTLY%s+",
+                            "^CREATE%s+INDEX%s+CONCURRENTLY%s+IF%s+NOT%s+EXISTS%s+",
+                            "^CREATE%s+UNIQUE%s+INDEX%s+CONCURRENTLY%s+IF%s+NOT%s+EXISTS%s+" }) do
+      if not i then i, on = m(form .. N .. "%s+ON%s+" .. N) end
+    end
+    if i then return { kind = "create_index", name = i, table = on } end
+  elseif first == "RENAME" then
+    local a, b = m("^RENAME%s+TABLE%s+" .. N .. "%s+TO%s+" .. N .. "%s*$")
+    if a then return { kind = "rename", table = a, to = b } end
+  elseif first == "DROP" then
+    local t = m("^DROP%s+TABLE%s+IF%s+EXISTS%s+" .. N .. "%s*$") or m("^DROP%s+TABLE%s+" .. N .. "%s*$")
+    if t then return { kind = "drop_table", table = t } end
+    t = select(2, m("^DROP%s+INDEX%s+" .. N .. "%s+ON%s+" .. N .. "%s*$"))
+    if t then return { kind = "preimage", table = t } end
+  elseif first == "ALTER" then
+    local t = m("^ALTER%s+TABLE%s+" .. N .. "%s+[^,]*$") -- one clause: maybe invertible
+    if t then
+      local col = m("^ALTER%s+TABLE%s+`?[%w_$]+`?%s+ADD%s+COLUMN%s+" .. N)
+      local idx = m("^ALTER%s+TABLE%s+`?[%w_$]+`?%s+ADD%s+INDEX%s+" .. N)
+        or m("^ALTER%s+TABLE%s+`?[%w_$]+`?%s+ADD%s+KEY%s+" .. N)
+        or m("^ALTER%s+TABLE%s+`?[%w_$]+`?%s+ADD%s+UNIQUE%s+INDEX%s+" .. N)
+        or m("^ALTER%s+TABLE%s+`?[%w_$]+`?%s+ADD%s+UNIQUE%s+KEY%s+" .. N)
+      local keyword = m("^ALTER%s+TABLE%s+`?[%w_$]+`?%s+ADD%s+" .. N)
+      local KEYWORDS = { INDEX = true, KEY = true, UNIQUE = true, PRIMARY = true, CONSTRAINT = true,
+                         FULLTEXT = true, SPATIAL = true, FOREIGN = true, COLUMN = true }
+      if not col and keyword and not KEYWORDS[keyword:upper()] then col = keyword end
+      if col then return { kind = "add_column", table = t, name = col } end
+      if idx then return { kind = "add_index", table = t, name = idx } end
+      local to = m("^ALTER%s+TABLE%s+`?[%w_$]+`?%s+RENAME%s+TO%s+" .. N .. "%s*$")
+        or m("^ALTER%s+TABLE%s+`?[%w_$]+`?%s+RENAME%s+" .. N .. "%s*$")
+      if to and to:upper() ~= "COLUMN" and to:upper() ~= "INDEX" and to:upper() ~= "KEY" then
+        return { kind = "rename", table = t, to = to }
+      end
+      return { kind = "preimage", table = t }
+    end
+    t = m("^ALTER%s+TABLE%s+" .. N) -- several clauses: copy first
+    if t then return { kind = "preimage", table = t } end
+  elseif first == "INSERT" or first == "REPLACE" or first == "UPDATE" or first == "DELETE" then
+    local t = m("^INSERT%s+IGNORE%s+INTO%s+" .. N) or m("^INSERT%s+INTO%s+" .. N) or m("^REPLACE%s+INTO%s+" .. N)
+      or m("^UPDATE%s+" .. N) or m("^DELETE%s+FROM%s+" .. N)
+    if t then return { kind = "dml", table = t } end
   end
-  t = m("^ALTER%s+TABLE%s+" .. N) -- several clauses: copy first
-  if t then return { kind = "preimage", table = t } end
-  t = m("^INSERT%s+IGNORE%s+INTO%s+" .. N) or m("^INSERT%s+INTO%s+" .. N) or m("^REPLACE%s+INTO%s+" .. N)
-    or m("^UPDATE%s+" .. N) or m("^DELETE%s+FROM%s+" .. N)
-  if t then return { kind = "dml", table = t } end
   return nil, ("no compensation can be derived for this statement on MySQL/MariaDB "
                .. "(supported: CREATE TABLE/INDEX, ALTER TABLE, RENAME TABLE, DROP TABLE/INDEX, "
                .. "INSERT/UPDATE/DELETE/REPLACE): %s"):format(s:sub(1, 80))

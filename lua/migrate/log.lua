@@ -11,8 +11,15 @@ local M = {}
 --- progress: M.sink(record_table, json_line).
 M.sink = nil
 
+local iso_second, iso_prefix -- a run writes several stamps a second: os.date once per second
 local function iso(t)
-  return os.date("!%Y-%m-%dT%H:%M:%S", math.floor(t)) .. ("%.3fZ"):format(t % 1):sub(2)
+  -- rounded to the millisecond, 12:00:00.9996 to 12:00:01.000
+  local ms = math.floor(t * 1000 + 0.5)
+  local second = ms // 1000
+  if second ~= iso_second then
+    iso_second, iso_prefix = second, os.date("!%Y-%m-%dT%H:%M:%S", second)
+  end
+  return ("%s.%03dZ"):format(iso_prefix, ms % 1000)
 end
 M.iso = iso
 

@@ -116,10 +116,11 @@ function M.of(sql)
 end
 
 --- Whether t is the word w, or one of the words given (upper case).
-function M.word(t, ...)
+function M.word(t, w, ...)
   if not t or t.t ~= "word" then return false end
-  for _, w in ipairs({ ... }) do
-    if t.v == w then return true end
+  if t.v == w then return true end
+  for i = 1, select("#", ...) do -- no table per call: the lexer's readers ask per token
+    if t.v == select(i, ...) then return true end
   end
   return false
 end

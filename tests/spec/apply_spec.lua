@@ -805,3 +805,35 @@ describe("apply protocol", function()
     end)
   end)
 end)
+
+describe("journal.classify", function()
+  local journal = require("migrate.journal")
+  it("derives each MySQL statement's undo from its own leading keyword", function()
+    local cases = {
+      { "SELECT 1", { kind = "plain" } },
+      { "  set @a = 1", { kind = "plain" } },
+      { "CREATE TABLE IF NOT EXISTS `t` (id INT)", { kind = "create_table", table = "t" } },
+      { "/* c */ create table t2 (id INT)", { kind = "create_table", table = "t2" } },
+      { "CREATE UNIQUE INDEX i ON t (id)", { kind = "create_index", name = "i", table = "t" } },
+      { "RENAME TABLE a TO b", { kind = "rename", table = "a", to = "b" } },
+      { "DROP TABLE IF EXISTS d", { kind = "drop_table", table = "d" } },
+      { "DROP INDEX i ON t", { kind = "preimage", table = "t" } },
+      { "ALTER TABLE t ADD COLUMN c INT", { kind = "add_column", table = "t", name = "c" } },
+      { "ALTER TABLE t ADD c INT", { kind = "add_column", table = "t", name = "c" } },
+      { "ALTER TABLE t ADD UNIQUE KEY k (c)", { kind = "add_index", table = "t", name = "k" } },
+      { "ALTER TABLE t RENAME TO u", { kind = "rename", table = "t", to = "u" } },
+      { "ALTER TABLE t ADD COLUMN c INT, ADD COLUMN d INT", { kind = "preimage", table = "t" } },
+      { "-- why\nINSERT IGNORE INTO t (id) VALUES (1)", { kind = "dml", table = "t" } },
+      { "replace into t (id) values (1)", { kind = "dml", table = "t" } },
+      { "UPDATE t SET a = 1", { kind = "dml", table = "t" } },
+      { "DELETE FROM t", { kind = "dml", table = "t" } },
+    }
+    for _, c in ipairs(cases) do assert.are.same(c[2], journal.classify(c[1]), c[1]) end
+    for _, sql in ipairs({ "TRUNCATE TABLE t", "CREATE VIEW v AS SELECT 1", "DROP DATABASE x", "GRANT ALL ON *.* TO u",
+                           "SELECTED" }) do
+      local plan, why = journal.classify(sql)
+      assert.is_nil(plan, sql)
+      assert.matches("no compensation can be derived for this statement on MySQL/MariaDB", why)
+    end
+  end)
+end)

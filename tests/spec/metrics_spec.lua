@@ -33,4 +33,12 @@ describe("metrics exposition", function()
     end
     assert.is_nil(metrics.epoch("yesterday"))
   end)
+
+  it("writes UTC timestamps rounded to the millisecond, second after second", function()
+    assert.are.equal("1970-01-01T00:00:00.000Z", log.iso(0))
+    assert.are.equal("2023-11-14T22:13:21.000Z", log.iso(1700000000.9996)) -- not .000 of the second before
+    assert.are.equal("2023-11-14T22:13:20.500Z", log.iso(1700000000.5))
+    assert.are.equal("2023-11-14T22:13:21.002Z", log.iso(1700000001.0016))
+    assert.are.equal("2023-11-14T22:13:20.250Z", log.iso(1700000000.25)) -- an earlier second again
+  end)
 end)
