@@ -57,11 +57,12 @@ enum {
     OPT_BACKUP,
     OPT_NO_BACKUP,
     OPT_OTHER_DATABASE,
+    OPT_GROUP_MS,
 };
 
 /* Options only some commands take: command.extra is a mask of these. */
 enum { X_TO = 1, X_SPEC_DIR = 2, X_EXPECT = 4, X_WAIT = 8, X_SERVE = 16, X_TOKEN = 32,
-       X_BACKUP = 64, X_RESTORE = 128, X_REHEARSE = 256 };
+       X_BACKUP = 64, X_RESTORE = 128, X_REHEARSE = 256, X_GROUP = 512 };
 
 static const struct {
     int mask;
@@ -82,6 +83,7 @@ static const struct {
     {X_BACKUP, {"backup", required_argument, NULL, OPT_BACKUP}},
     {X_BACKUP, {"no-backup", no_argument, NULL, OPT_NO_BACKUP}},
     {X_RESTORE, {"other-database", no_argument, NULL, OPT_OTHER_DATABASE}},
+    {X_GROUP, {"group-ms", required_argument, NULL, OPT_GROUP_MS}},
 };
 #define N_EXTRA (sizeof extra_options / sizeof *extra_options)
 
@@ -168,8 +170,13 @@ static const command commands[] = {
      "                        mariadb-dump), recorded in history; restore brings it\n"
      "                        back. Default: $N9E_MIGRATE_BACKUP_DIR. Nothing pending:\n"
      "                        no backup. A missing dump tool refuses the run (exit 3)\n"
-     "  --no-backup           no backup, even with $N9E_MIGRATE_BACKUP_DIR set\n",
-     0, 0, X_TO | X_BACKUP},
+     "  --no-backup           no backup, even with $N9E_MIGRATE_BACKUP_DIR set\n"
+     "  --group-ms MS         MySQL/MariaDB: versions without a convert step that\n"
+     "                        applied in under MS ms in all are recorded together,\n"
+     "                        in one history write; a crash before it undoes them\n"
+     "                        all and the next run applies them again (default 100;\n"
+     "                        0: each version recorded on its own)\n",
+     0, 0, X_TO | X_BACKUP | X_GROUP},
     {"check", "check [--to VERSION | --expect VERSION]", "run every precheck; writes nothing",
      "Checks, each ok / refused / warning / skipped with a detail and a fix:\n"
      "server (reachable, version), plan (history vs scripts), compatibility (a\n"
@@ -464,6 +471,12 @@ int main(int argc, char **argv)
             if (parse_number(optarg, 1e6, &num) || num < 0.001)
                 rc = usage_error(cmd, "--ddl-lock-timeout wants seconds (at least 0.001), got '%s'",
                                  optarg);
+            else
+                opts[nopts++] = (host_option){optname, optarg};
+            break;
+        case OPT_GROUP_MS:
+            if (parse_number(optarg, 3600000, &num))
+                rc = usage_error(cmd, "--group-ms wants milliseconds (0 to 3600000), got '%s'", optarg);
             else
                 opts[nopts++] = (host_option){optname, optarg};
             break;

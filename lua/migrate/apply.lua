@@ -26,6 +26,9 @@ local M = {}
 local user_tables
 
 M.LOCK_KEY = "n9e-lua-migrate"
+--- MySQL: versions recorded together while they took less than this many
+--- ms of applying in all (run --group-ms; recorded_together).
+M.GROUP_MS = 100
 
 --- What scripts may call on the database: no transaction control, no
 --- lock, no close.  Tail calls keep error positions on the script's line.
@@ -366,18 +369,27 @@ end
 --- The step log goes first: outside a transaction (MySQL, recorded_together)
 --- the history row is the version's commit point, and a step log without
 --- it (a crash in between) is still a true log of the steps that ran.
+--- While plan.grouping (recorded_together), both join the group's instead.
 local function record(conn, s, kind, outcome, started, ms, err, plan)
+  local row = {
+    version = s.version, description = s.description, kind = kind, script = s.name,
+    checksum = s.checksum, applied_at = log.iso(started), duration_ms = ms,
+    applied_by = sys.username(), host = sys.hostname(), runner_version = sys.version,
+    outcome = outcome, error = err,
+  }
+  if plan and plan.grouping then
+    local g = plan.group
+    table.move(plan.steps, 1, #plan.steps, #g.steps + 1, g.steps)
+    plan.steps = {}
+    g.rows[#g.rows + 1], g.work = row, g.work + ms
+    return
+  end
   local stmts = {}
   if plan and plan.steps then
     stmts[1] = history.steps_statement(conn, plan.steps)
     plan.steps = {}
   end
-  stmts[#stmts + 1] = history.insert_statement(conn, {
-    version = s.version, description = s.description, kind = kind, script = s.name,
-    checksum = s.checksum, applied_at = log.iso(started), duration_ms = ms,
-    applied_by = sys.username(), host = sys.hostname(), runner_version = sys.version,
-    outcome = outcome, error = err,
-  })
+  stmts[#stmts + 1] = history.insert_statement(conn, row)
   if plan and plan.batch then
     for _, st in ipairs(stmts) do plan.batch[#plan.batch + 1] = st end
   else
@@ -402,27 +414,60 @@ end
 --- Shadow tables are dropped after the commit.  begun: the caller's
 --- transaction is open already (a held conversion, Version:hold).
 ---
---- With `finished` (a list: `run` on MySQL), a version that is not the
---- run's last, holds no conversion and made no shadow table needs no
---- transaction, three round trips of its eight: its step log and then its
---- history row are written on their own (record), the history row being
---- the commit point, and its journal stays, listed in `finished`, until
---- the next version recorded in a transaction deletes them all (settle;
---- the run's last, or finish_journals when the run stops early).  A
---- journal of a version the history records is finished, which is what
---- recovery does with it (M.recover).  Nobody reads in between a record
---- that is not there: the schema record goes with the run's last version.
-local function recorded_together(conn, jv, fn, begun, finished, last)
-  if finished and not begun and not last and not jv.shadows then
-    local res = fn()
-    if jv.rows > 0 then finished[#finished + 1] = jv.version end
+--- `run` on MySQL (plan.group): a version that is not the run's last,
+--- holds no conversion and made no shadow table is recorded without a
+--- transaction, and with the versions before it: its step log and history
+--- row join the group's (record), which one multi-row INSERT of the step
+--- log and then one of the history rows write (flush_group) once the
+--- group's versions took --group-ms of applying in all (0: each version at
+--- once), before a version recorded in a transaction, and when a version
+--- fails.  The history INSERT is the group's commit point: a crash before
+--- it leaves the group's journals without history rows, and recovery
+--- undoes those versions newest first (M.recover), so at most --group-ms
+--- of work (and the version in flight) is applied again; 200 versions of
+--- a table and an index each cost three round trips a version instead of
+--- eight.  Their journals stay, listed in plan.finished_journals once
+--- the history rows are written, until the next version recorded in a
+--- transaction deletes them all (settle; the run's last, or
+--- finish_journals when the run stops early): a journal of a version the
+--- history records is finished, which is what recovery does with it.
+--- Nobody reads in between a record that is not there: the schema record
+--- goes with the run's last version.
+local GROUP_MAX = 500 -- versions a history INSERT writes: 12 values each, far below 65,535 placeholders
+
+local function new_group(ms) return { ms = ms, rows = {}, steps = {}, logs = {}, journals = {}, work = 0 } end
+
+local function flush_group(conn, plan)
+  local g = plan and plan.group
+  if not g or #g.rows == 0 then return end
+  local steps = history.steps_statement(conn, g.steps)
+  if steps then conn:exec(table.unpack(steps, 1, steps.n)) end
+  local rows = history.insert_statement(conn, g.rows)
+  conn:exec(table.unpack(rows, 1, rows.n))
+  table.move(g.journals, 1, #g.journals, #plan.finished_journals + 1, plan.finished_journals)
+  plan.group = new_group(g.ms)
+  for _, line in ipairs(g.logs) do log.info(table.unpack(line, 1, 3)) end
+end
+
+local function recorded_together(conn, jv, fn, begun, plan, last)
+  local g = plan and plan.group
+  if g and not begun and not last and not jv.shadows then
+    plan.grouping = true
+    local ok, res = pcall(fn)
+    plan.grouping = false
+    if not ok then error(res, 0) end
+    if jv.rows > 0 then g.journals[#g.journals + 1] = jv.version end
+    if g.work >= g.ms or #g.rows >= GROUP_MAX then flush_group(conn, plan) end
     return res
   end
+  -- on their own: a rollback of this transaction must not take them
+  flush_group(conn, plan)
   if not begun then
     history.ensure_schema_table(conn)
     conn:begin()
   end
   local res = fn()
+  local finished = plan and plan.finished_journals
   local settled = jv:settle(finished)
   conn:commit()
   if finished then for i = #finished, 1, -1 do finished[i] = nil end end
@@ -442,8 +487,13 @@ end
 local function succeeded(conn, s, started, ms, plan)
   record(conn, s, "migrate", "applied", started, ms, nil, plan)
   if plan.last == s.version then remember_schema(conn, s.version) end
-  log.info("version.applied", ("applied %s (%s) in %d ms"):format(s.version, s.description, ms),
-           { version = s.version, duration_ms = ms })
+  local line = { "version.applied", ("applied %s (%s) in %d ms"):format(s.version, s.description, ms),
+                 { version = s.version, duration_ms = ms } }
+  if plan.grouping then -- logged once it is recorded (flush_group)
+    plan.group.logs[#plan.group.logs + 1] = line
+  else
+    log.info(table.unpack(line, 1, 3))
+  end
   return { version = s.version, description = s.description, duration_ms = ms }
 end
 
@@ -511,6 +561,7 @@ local function apply_version_journaled(conn, s, plan)
   local held = ok and s.module.convert ~= nil and conn.dialect == "mysql"
   if held then
     history.ensure_schema_table(conn)
+    flush_group(conn, plan) -- before the transaction, whose rollback must not take them
     conn:begin()
     jv:hold()
   end
@@ -521,13 +572,21 @@ local function apply_version_journaled(conn, s, plan)
   if ok then
     failpoint.hit("before_history", s.version)
     return true, recorded_together(conn, jv, function() return succeeded(conn, s, started, ms, plan) end, held,
-                                   conn.dialect == "mysql" and plan.finished_journals or nil, plan.last == s.version)
+                                   plan, plan.last == s.version)
   end
   pcall(function() if conn:in_transaction() then conn:rollback() end end)
+  -- the versions before it are complete: their records first
+  local flushed, why = pcall(flush_group, conn, plan)
   -- the connection itself may be gone (server restart, KILL): then the
   -- journal stays for the next run or `repair`
   local called, undone, problems = pcall(journal.undo, conn, s.version)
   if not called then undone, problems = false, { errors.text(undone) } end
+  if not flushed then
+    undone = false
+    problems = problems or {}
+    table.insert(problems, 1, "the history rows of the versions applied before it could not be written ("
+      .. errors.text(why) .. "): the next run undoes them and applies them again")
+  end
   if not undone then
     report.exit = errors.UNRESTORED
     report.message = report.message .. "; restoring the state before it FAILED: "
@@ -549,6 +608,14 @@ function M.recover(conn)
   if #open == 0 then return {}, {} end -- every run's case: history need not be read for it
   local done = history.applied(history.read(conn))
   local recovered, finished = {}, {}
+  -- newest first: versions recorded together died together, and each
+  -- one's journal describes the tables as the versions before it left them
+  table.sort(open, function(a, b)
+    local pa, pb = version.parse(a), version.parse(b)
+    if pa and pb then return version.compare(pa, pb) > 0 end
+    if pa or pb then return pa ~= nil end
+    return a > b
+  end)
   for _, v in ipairs(open) do
     if done[v] then
       journal.finish(conn, v)
@@ -629,6 +696,7 @@ function M.run(conn, scripts, opts)
     end
     plan.last = plan.pending[#plan.pending].version
     plan.finished_journals = {}
+    if mysql then plan.group = new_group(opts.group_ms or M.GROUP_MS) end
     plan.lock_opts = lock_opts
     -- before anything of the run is written: the database as it stands
     local backup

@@ -71,6 +71,7 @@ local function settings(a)
     ddl_lock_timeout = number_opt(o, "ddl-lock-timeout", 3),
     lock_retries = math.tointeger(number_opt(o, "lock-retries", 5)),
     step_timeout = number_opt(o, "step-timeout", 3600),
+    group_ms = number_opt(o, "group-ms", nil),
     to = o.to,
     expect = o.expect,
     sample_rows = math.tointeger(number_opt(o, "sample-rows", nil)),
@@ -140,7 +141,8 @@ function commands.run(s)
   local list = load_scripts(s, conn)
   local r = apply.run(conn, list, { to = s.to, lock_timeout = s.lock_timeout, checks = s.checks,
                                     ddl_lock_timeout = s.ddl_lock_timeout, lock_retries = s.lock_retries,
-                                    step_timeout = s.step_timeout, backup_dir = s.backup_dir })
+                                    step_timeout = s.step_timeout, backup_dir = s.backup_dir,
+                                    group_ms = s.group_ms })
   local backup = r.backup and require("migrate.backup").summary(r.backup)
   for _, v in ipairs(r.recovered or {}) do
     if not s.json then say("recovered interrupted version %s", v) end

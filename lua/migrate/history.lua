@@ -160,18 +160,23 @@ function M.read(db, exists)
   return rows
 end
 
---- The INSERT of one history row, as { sql, values..., n } (db:exec_batch).
-function M.insert_statement(db, row)
-  local marks, stmt = {}, {}
-  for i, c in ipairs(COLUMNS) do
-    marks[i] = "?"
-    local v = row[c]
-    if v == nil and c == "duration_ms" then v = 0 elseif v == nil and c ~= "error" then v = "" end
-    stmt[i + 1] = v
+--- The INSERT of one history row, or of a list of rows in order, as
+--- { sql, values..., n } (db:exec_batch).
+function M.insert_statement(db, rows)
+  if rows[1] == nil then rows = { rows } end
+  local stmt, n = {}, 1
+  for _, row in ipairs(rows) do
+    for _, c in ipairs(COLUMNS) do
+      local v = row[c]
+      if v == nil and c == "duration_ms" then v = 0 elseif v == nil and c ~= "error" then v = "" end
+      n = n + 1
+      stmt[n] = v
+    end
   end
-  stmt[1] = ("INSERT INTO %s (%s) VALUES (%s)"):format(db:quote_ident(M.TABLE), table.concat(COLUMNS, ", "),
-                                                        table.concat(marks, ", "))
-  stmt.n = #COLUMNS + 1
+  local marks = "(?" .. string.rep(", ?", #COLUMNS - 1) .. ")"
+  stmt[1] = ("INSERT INTO %s (%s) VALUES %s"):format(db:quote_ident(M.TABLE), table.concat(COLUMNS, ", "),
+                                                      string.rep(marks, #rows, ", "))
+  stmt.n = n
   return stmt
 end
 

@@ -171,7 +171,7 @@ local function protocol(action, db, opts)
   local conn = raw(db)
   local ok, res = pcall(function()
     return action(conn, M.scripts(conn, opts), { to = opts.to, version = opts.version,
-                                                 lock_timeout = opts.lock_timeout or 5 })
+                                                 lock_timeout = opts.lock_timeout or 5, group_ms = opts.group_ms })
   end)
   if ok then return res end
   if errors.is_stop(res) then return { exit = res.exit, message = res.message, outcome = "refused" } end

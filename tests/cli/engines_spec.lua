@@ -148,6 +148,30 @@ describe("engine " .. ENGINE, function()
     end)
   end
 
+  if ENGINE == "mysql" then
+    it("a crash before a group's history rows: repair undoes its versions newest first, run applies them again",
+       function()
+      local up = [[return { version = %q, description = "up only", up = function(db) %s end }]]
+      os.execute("rm -rf " .. q(work .. "/s"))
+      write("s/v1.lua", up:format("1.0.0", [[db:exec("CREATE TABLE a (id INTEGER, v VARCHAR(32))")]]))
+      write("s/v2.lua", up:format("1.1.0", [[db:exec("CREATE TABLE b (id INTEGER)")]]))
+      -- renames the table 1.1.0 made: 1.1.0's undo finds b only after 1.2.0's
+      write("s/v3.lua", up:format("1.2.0", [[db:exec("RENAME TABLE b TO b2")]]))
+      local code = mig("run --scripts s --group-ms 60000", "N9E_MIGRATE_FAILPOINT=before_history:1.2.0")
+      assert.are.equal(137, code)
+      assert.are.same({}, applied()) -- 1.0.0 and 1.1.0 were waiting for their group's INSERT
+      assert.are.same({ "a(id,v)", "b2(id)" }, state().tables)
+      local rcode, out, err = mig("repair")
+      assert.are.equal(0, rcode, err)
+      assert.are.equal("restored or finished: 1.2.0, 1.1.0, 1.0.0\n", out)
+      assert.are.same(EMPTY, state())
+      local code2, _, err2 = mig("run --scripts s")
+      assert.are.equal(0, code2, err2)
+      assert.are.same({ "1.0.0:applied", "1.1.0:applied", "1.2.0:applied" }, applied())
+      assert.are.same({ "a(id,v)", "b2(id)" }, state().tables)
+    end)
+  end
+
   it("verify reports schema drift since the last version (exit 4), every difference listed", function()
     assert.are.equal(0, (mig("run --scripts s")))
     local code, out, err = mig("verify --scripts s")

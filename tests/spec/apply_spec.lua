@@ -398,8 +398,12 @@ describe("apply protocol", function()
     local function counting(fn)
       local methods = require("n9e.db").methods
       local exec, catalog = methods.exec, methods.catalog
-      local seen = { inserts = 0, deletes = 0, deletes_outside_tx = 0, listings = 0, probes = 0, actions = {} }
+      local seen = { inserts = 0, deletes = 0, deletes_outside_tx = 0, listings = 0, probes = 0, actions = {},
+                     history_inserts = 0 }
       methods.exec = function(c, sql, ...)
+        if type(sql) == "string" and sql:find("^INSERT INTO [`\"]?n9e_migrate_history") then
+          seen.history_inserts = seen.history_inserts + 1
+        end
         if type(sql) == "string" and sql:find("^INSERT INTO [`\"]?n9e_migrate_journal") then
           seen.inserts = seen.inserts + 1
           seen.actions[#seen.actions + 1] = (select(3, ...))
@@ -487,6 +491,48 @@ describe("apply protocol", function()
             applied[#applied + 1] = r.version
           end
           assert.are.same({ "1.0.1", "1.0.2" }, applied)
+        end)
+      end)
+
+      it("records versions together while they took under --group-ms in all, each on its own with 0", function()
+        for _, case in ipairs({ { ms = 60000, writes = 2 }, { ms = 0, writes = 5 } }) do
+          with(making(5), function(db, dir)
+            local seen = counting(function()
+              local r = testing.migrate(db, { scripts = dir, group_ms = case.ms })
+              assert.are.equal(0, r.exit, r.failed and r.failed.message)
+              assert.are.equal(5, #r.applied)
+            end)
+            -- 60 s: 1.0.1 .. 1.0.4 in one INSERT, the run's last in its
+            -- transaction; 0: one INSERT a version
+            assert.are.equal(case.writes, seen.history_inserts, case.ms)
+            local rows = {}
+            for r in db:query("SELECT version, outcome FROM n9e_migrate_history ORDER BY id") do
+              rows[#rows + 1] = r.version .. ":" .. r.outcome
+            end
+            assert.are.same({ "1.0.1:applied", "1.0.2:applied", "1.0.3:applied", "1.0.4:applied", "1.0.5:applied" },
+                            rows)
+            assert.are.equal(5, math.tointeger(tonumber(db:scalar(
+              "SELECT COUNT(*) FROM n9e_migrate_steps WHERE step = 'up' AND outcome = 'ok'"))))
+            assert.are.equal(0, journal_rows(db))
+          end)
+        end
+      end)
+
+      it("writes the group's records before a version that fails, then that version's", function()
+        local files = making(4)
+        files["v03.lua"] = jscript("1.0.3", [[db:exec("CREATE TABLE t_3 (id INTEGER PRIMARY KEY)")
+          error("stop at 1.0.3")]])
+        with(files, function(db, dir)
+          local r = testing.migrate(db, { scripts = dir, group_ms = 60000 })
+          assert.are.equal(1, r.exit)
+          local rows = {}
+          for h in db:query("SELECT version, outcome FROM n9e_migrate_history ORDER BY id") do
+            rows[#rows + 1] = h.version .. ":" .. h.outcome
+          end
+          assert.are.same({ "1.0.1:applied", "1.0.2:applied", "1.0.3:rolled_back" }, rows)
+          assert.are.equal(0, journal_rows(db))
+          assert.is_true(db:table_exists("t_2"))
+          assert.is_false(db:table_exists("t_3"))
         end)
       end)
 
