@@ -13,7 +13,8 @@
 #          the engine's JSON functions and against bench/convert.py
 #          (psycopg2 / PyMySQL, batched); and the runner's peak RSS
 #
-# WHAT="noop m200 convert" and ENGINES="postgres mysql" choose the parts.
+# WHAT="noop m200 convert" and ENGINES="postgres mysql" choose the parts;
+# QUIET=S the seconds each tool of m200 waits on its fresh database (1).
 # Prints one markdown row per measurement: medians of ROUNDS wall times.
 # Installs its peers when missing: Debian's sqitch and its DBD drivers
 # (apt-get), dbmate from the npm registry into bench/.peers.
@@ -57,6 +58,10 @@ fresh() { # fresh ENGINE NAME (PostgreSQL: and a CHECKPOINT, so that no tool
   if [ "$1" = postgres ]; then pg n9e_test -c "DROP DATABASE IF EXISTS $2 WITH (FORCE)" -c "CREATE DATABASE $2" -c CHECKPOINT
   else my -e "DROP DATABASE IF EXISTS $2; CREATE DATABASE $2"; fi
 }
+# quiet() after a fresh database, before a timed tool: the server drops the
+# 200 tables of the tool before in the background (files, purge); whoever
+# ran next was up to 0.1 s slower on MariaDB, so each tool waits alike
+quiet() { sleep "${QUIET:-1}"; }
 dsn() { # dsn ENGINE NAME -> the runner's DSN
   if [ "$1" = postgres ]; then echo "postgres://n9e@127.0.0.1:$PGPORT/$2"; else echo "mysql://n9e@127.0.0.1:$MYPORT/$2"; fi
 }
@@ -96,15 +101,15 @@ m200() { # m200 ENGINE
     engine_sq=mysql; url_dbmate="mysql://n9e:$N9E_TEST_PASSWORD@127.0.0.1:$MYPORT/bench_m"
   fi
   for _ in $(seq "$ROUNDS"); do
-    fresh "$e" bench_m
+    fresh "$e" bench_m; quiet
     ours+=("$(time_of "$BIN" run --scripts "$M/ours" --db "$(dsn "$e" bench_m)" --password-file "$TMP/pw" -q)")
-    fresh "$e" bench_m
+    fresh "$e" bench_m; quiet
     if [ "$e" = postgres ]; then client+=("$(time_of pg bench_m -f "$M/all.sql")")
     else client+=("$(time_of sh -c "mysql -h 127.0.0.1 -P $MYPORT -u n9e bench_m <'$M/all.sql'")"); fi
-    fresh "$e" bench_m
+    fresh "$e" bench_m; quiet
     # dbmate reads the URL from the environment, not argv (it holds the password)
     dbm+=("$(DATABASE_URL=$url_dbmate time_of "$DBMATE" --no-dump-schema --migrations-dir "$M/dbmate" up)")
-    fresh "$e" bench_m
+    fresh "$e" bench_m; quiet
     if [ "$e" = mysql ]; then my -e "DROP DATABASE IF EXISTS sqitch; CREATE DATABASE sqitch"; fi
     (cd "$M/sqitch" && rm -f sqitch.conf && sqitch init bench --engine "$engine_sq" >/dev/null 2>&1 || true)
     sq+=("$(cd "$M/sqitch" && time_of sqitch deploy --target "db:$engine_sq://n9e@127.0.0.1:$([ "$e" = postgres ] && echo "$PGPORT" || echo "$MYPORT")/bench_m")")
