@@ -467,21 +467,18 @@ local function recorded_together(conn, jv, fn, begun, plan, last)
     conn:begin()
   end
   local res = fn()
-  local finished = plan and plan.finished_journals
-  local settled = jv:settle(finished)
+  local settled = jv:settle(plan and plan.finished_journals)
   conn:commit()
-  if finished then for i = #finished, 1, -1 do finished[i] = nil end end
+  if plan then plan.finished_journals = {} end
   if not settled then journal.finish(conn, jv.version) end
   return res
 end
 
 --- A run that stops before its last version: the journals of the versions
 --- it recorded, left for that version to delete (recorded_together).
-local function finish_journals(conn, finished)
-  if finished and #finished > 0 then
-    journal.forget(conn, finished)
-    for i = #finished, 1, -1 do finished[i] = nil end
-  end
+local function finish_journals(conn, plan)
+  journal.forget(conn, plan.finished_journals)
+  plan.finished_journals = {}
 end
 
 local function succeeded(conn, s, started, ms, plan)
@@ -752,7 +749,7 @@ function M.run(conn, scripts, opts)
           -- transaction; the journals left there the next run deletes
           pcall(conn.tx, conn, function()
             remember_schema(conn, res.current)
-            finish_journals(conn, plan.finished_journals)
+            finish_journals(conn, plan)
           end)
         end
         break

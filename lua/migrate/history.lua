@@ -43,24 +43,32 @@ local function ensure_steps(db)
 )%s]]):format(db:quote_ident(M.STEPS), ID[db.dialect], SUFFIX[db.dialect] or ""))
 end
 
+--- A multi-row INSERT of rows into tbl's columns, as { sql, values..., n }:
+--- value(row, column) gives each value.
+local function insert_rows(db, tbl, columns, rows, value)
+  local stmt, n = {}, 1
+  for _, row in ipairs(rows) do
+    for _, c in ipairs(columns) do
+      n = n + 1
+      stmt[n] = value(row, c)
+    end
+  end
+  local marks = "(?" .. string.rep(", ?", #columns - 1) .. ")"
+  stmt[1] = ("INSERT INTO %s (%s) VALUES %s"):format(db:quote_ident(tbl), table.concat(columns, ", "),
+                                                      string.rep(marks, #rows, ", "))
+  stmt.n = n
+  return stmt
+end
+
+local function field(row, c) return row[c] end
+
 --- The step log: one row per script step that ran, failed ones included.
 --- All the steps of a version in one statement (one round trip).
 --- The INSERT of a version's step log entries, as { sql, values..., n }
 --- (for db:exec_batch), or nil when there are none.
 function M.steps_statement(db, steps)
   if #steps == 0 then return nil end
-  local row = "(?" .. string.rep(", ?", #STEP_COLUMNS - 1) .. ")"
-  local stmt = { ("INSERT INTO %s (%s) VALUES %s"):format(db:quote_ident(M.STEPS),
-                 table.concat(STEP_COLUMNS, ", "), string.rep(row, #steps, ", ")) }
-  local n = 1
-  for _, st in ipairs(steps) do
-    for _, c in ipairs(STEP_COLUMNS) do
-      n = n + 1
-      stmt[n] = st[c]
-    end
-  end
-  stmt.n = n
-  return stmt
+  return insert_rows(db, M.STEPS, STEP_COLUMNS, steps, field)
 end
 
 function M.read_steps(db)
@@ -160,24 +168,18 @@ function M.read(db, exists)
   return rows
 end
 
+-- a missing duration is 0, any other missing value but the error ''
+local function history_value(row, c)
+  local v = row[c]
+  if v == nil and c == "duration_ms" then return 0 elseif v == nil and c ~= "error" then return "" end
+  return v
+end
+
 --- The INSERT of one history row, or of a list of rows in order, as
 --- { sql, values..., n } (db:exec_batch).
 function M.insert_statement(db, rows)
   if rows[1] == nil then rows = { rows } end
-  local stmt, n = {}, 1
-  for _, row in ipairs(rows) do
-    for _, c in ipairs(COLUMNS) do
-      local v = row[c]
-      if v == nil and c == "duration_ms" then v = 0 elseif v == nil and c ~= "error" then v = "" end
-      n = n + 1
-      stmt[n] = v
-    end
-  end
-  local marks = "(?" .. string.rep(", ?", #COLUMNS - 1) .. ")"
-  stmt[1] = ("INSERT INTO %s (%s) VALUES %s"):format(db:quote_ident(M.TABLE), table.concat(COLUMNS, ", "),
-                                                      string.rep(marks, #rows, ", "))
-  stmt.n = n
-  return stmt
+  return insert_rows(db, M.TABLE, COLUMNS, rows, history_value)
 end
 
 function M.insert(db, row)

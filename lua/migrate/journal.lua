@@ -586,11 +586,7 @@ function M.forget(conn, versions)
   local sql = "DELETE FROM " .. conn:quote_ident(M.TABLE) .. " WHERE version "
   for first = 1, #versions, 500 do
     local last = math.min(first + 499, #versions)
-    if first == last then
-      conn:exec(sql .. "= ?", versions[first])
-    else
-      conn:exec(sql .. "IN (?" .. string.rep(", ?", last - first) .. ")", table.unpack(versions, first, last))
-    end
+    conn:exec(sql .. "IN (?" .. string.rep(", ?", last - first) .. ")", table.unpack(versions, first, last))
   end
 end
 
