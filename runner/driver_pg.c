@@ -155,9 +155,7 @@ static pthread_once_t libpq_once = PTHREAD_ONCE_INIT;
 static void open_libpq(void)
 {
     void *h = lazy_open(&libpq);
-#define PQ_BIND(name) \
-    if (h && !(pq.name = (__typeof__(pq.name))lazy_sym(&libpq, h, #name))) \
-        h = NULL;
+#define PQ_BIND(name) LAZY_BIND(libpq, pq, h, name)
     PQ_FUNCTIONS(PQ_BIND)
 #undef PQ_BIND
     libpq.ok = h != NULL;

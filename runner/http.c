@@ -66,9 +66,7 @@ static lazy_lib libmhd = {.soname = "libmicrohttpd.so.12", .package = "libmicroh
 static void open_libmhd(void)
 {
     void *h = lazy_open(&libmhd);
-#define MHD_BIND(name) \
-    if (h && !(mhd.name = (__typeof__(mhd.name))lazy_sym(&libmhd, h, #name))) \
-        h = NULL;
+#define MHD_BIND(name) LAZY_BIND(libmhd, mhd, h, name)
     MHD_FUNCTIONS(MHD_BIND)
 #undef MHD_BIND
     libmhd.ok = h != NULL;

@@ -7,7 +7,7 @@
  * MySQL no-op run of 13 ms; most runs need neither (SQLite, MySQL, no
  * `serve`).  A user lists the functions it calls in an X-macro, keeps
  * them in a struct of pointers typed from the library's own header
- * (LAZY_SLOT), fills it once (pthread_once) with lazy_open and lazy_sym,
+ * (LAZY_SLOT), fills it once (pthread_once) with lazy_open and LAZY_BIND,
  * and calls through it.
  */
 #ifndef N9E_LAZY_H
@@ -15,6 +15,12 @@
 
 /* A member of the function table: a pointer of the function's own type. */
 #define LAZY_SLOT(name) __typeof__(name) *name;
+
+/* Fill table.name from handle h (a void * lvalue of lazy_open); a missing
+ * function sets h to NULL, lib.why says which, and the rest are skipped. */
+#define LAZY_BIND(lib, table, h, name)                                                          \
+    if ((h) && !((table).name = (__typeof__((table).name))lazy_sym(&(lib), (h), #name)))       \
+        (h) = NULL;
 
 typedef struct {
     const char *soname;  /* "libpq.so.5" */
